@@ -1,0 +1,51 @@
+# The course's commands. A new user needs two: `make course` and `make test` (each sets up what it needs).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+NBVAL  := --nbval --nbval-current-env --sanitize-with tests/sanitize.cfg
+
+.PHONY: help venv data course lab test notebooks student colab clean
+
+help:
+	@echo "make course     execute every notebook into build/ (executed .ipynb + HTML) and print the times"
+	@echo "make test       unit tests + nbval over notebooks/ and student/ + pair, badge and student checks"
+	@echo "make lab        JupyterLab on notebooks/"
+	@echo "make notebooks  re-execute notebooks in place (refresh committed outputs); NB=03 for one"
+	@echo "make student    rebuild the student editions in student/"
+	@echo "make colab      rewrite badges and Colab setup cells from [tool.course] in pyproject.toml"
+	@echo "make venv data  the environment (.venv, exact pins) and verified MNIST (data/)"
+
+venv: $(STAMP)
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -c "import torch, torchvision; print('torch', torch.__version__, '+ torchvision', torchvision.__version__, 'import fine')"
+	touch $(STAMP)
+
+data: venv
+	$(PY) -m course_utils.mnist_files
+
+course: venv data
+	$(PY) -m course_utils.authoring course
+
+lab: venv data
+	$(VENV)/bin/jupyter lab notebooks/
+
+test: venv data
+	$(PY) -m pytest tests notebooks student $(NBVAL) -p no:cacheprovider
+
+notebooks: venv data
+	$(PY) -m course_utils.authoring refresh $(NB)
+	$(PY) -m course_utils.authoring student
+
+student: venv
+	$(PY) -m course_utils.authoring student
+
+colab: venv
+	$(PY) -m course_utils.authoring colab
+
+clean:
+	rm -rf build .pytest_cache

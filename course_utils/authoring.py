@@ -1,0 +1,248 @@
+"""Course maintenance: Colab badges and setup cells, jupytext pairs, executing notebooks.
+
+Run as ``python -m course_utils.authoring COMMAND`` (the Makefile does):
+
+- ``colab``: rewrite every "Open in Colab" badge and Colab setup cell from the repository slug in pyproject.toml
+- ``student``: write the student editions into student/
+- ``check``: fail if a badge, a setup cell, a jupytext pair or a student edition is out of date
+- ``course``: execute every notebook into build/ (executed .ipynb and HTML) and print the times
+- ``refresh [NAME ...]``: re-execute notebooks in place, refreshing their committed outputs and .py pairs
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS, STUDENT, BUILD = ROOT / "notebooks", ROOT / "student", ROOT / "build"
+SETUP_TAG = "colab-setup"
+BADGE_RE = re.compile(r"\[!\[Open In Colab\]\(https://colab\.research\.google\.com/assets/colab-badge\.svg\)\]"
+                      r"\(https://colab\.research\.google\.com/github/[^)\s]*\)")
+SLUG_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+
+
+def course_config() -> dict[str, str]:
+    """The ``[tool.course]`` table of pyproject.toml: the GitHub repository slug and branch."""
+    import tomllib
+
+    table = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["course"]
+    if not SLUG_RE.match(table.get("repository", "")):
+        raise SystemExit(f"[tool.course] repository = {table.get('repository')!r} in pyproject.toml "
+                         "must look like 'owner/name'.")
+    return {"repository": table["repository"], "branch": table.get("branch", "main")}
+
+
+def badge(relpath: str, cfg: dict[str, str]) -> str:
+    """Markdown for the Open-in-Colab badge of the notebook at ``relpath`` (relative to the repo root)."""
+    url = f"https://colab.research.google.com/github/{cfg['repository']}/blob/{cfg['branch']}/{relpath}"
+    return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url})"
+
+
+def setup_source(cfg: dict[str, str]) -> str:
+    """The Colab setup cell: installs course_utils from GitHub on Colab, does nothing elsewhere."""
+    return (
+        "# Colab only: install the course's helper package, course_utils, from GitHub.\n"
+        "# Locally (after `make venv`) it is already installed and this cell does nothing.\n"
+        "import subprocess\n"
+        "import sys\n"
+        "\n"
+        'if "google.colab" in sys.modules:\n'
+        "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"--quiet\",\n"
+        f"                    \"git+https://github.com/{cfg['repository']}@{cfg['branch']}\"], check=True)"
+    )
+
+
+def apply_colab(nb, relpath: str, cfg: dict[str, str]) -> None:
+    """Rewrite the badge (first markdown cell) and the setup cell (tagged ``colab-setup``) in place."""
+    first = next(c for c in nb.cells if c.cell_type == "markdown")
+    first.source = BADGE_RE.sub(lambda _: badge(relpath, cfg), first.source)
+    for cell in nb.cells:
+        if SETUP_TAG in cell.metadata.get("tags", []):
+            cell.source = setup_source(cfg)
+
+
+def colab_problems(nb, relpath: str, cfg: dict[str, str]) -> list[str]:
+    """What disagrees with the repository slug: missing or wrong badge, missing or edited setup cell."""
+    problems = []
+    markdown = [c for c in nb.cells if c.cell_type == "markdown"]
+    if not markdown or badge(relpath, cfg) not in markdown[0].source:
+        problems.append(f"{relpath}: the first markdown cell lacks the badge {badge(relpath, cfg)}")
+    if len(BADGE_RE.findall("\n".join(c.source for c in markdown))) != 1:
+        problems.append(f"{relpath}: expected exactly one Colab badge")
+    setup = [c for c in nb.cells if SETUP_TAG in c.metadata.get("tags", [])]
+    if len(setup) != 1 or setup[0].source != setup_source(cfg):
+        problems.append(f"{relpath}: needs exactly one cell tagged {SETUP_TAG!r} equal to the generated setup cell")
+    elif nb.cells.index(setup[0]) > 2:
+        problems.append(f"{relpath}: the setup cell must come right after the title")
+    return problems
+
+
+def fix_badge_links(text: str, cfg: dict[str, str]) -> str:
+    """Point every Colab badge in ``text`` (README, markdown) at the configured repository and branch."""
+    link = re.compile(r"(https://colab\.research\.google\.com/github/)[^/\s]+/[^/\s]+/blob/[^/\s]+/")
+    return link.sub(lambda m: f"{m.group(1)}{cfg['repository']}/blob/{cfg['branch']}/", text)
+
+
+def readme_problems(cfg: dict[str, str]) -> list[str]:
+    """README badges that name another repository or a notebook that does not exist."""
+    text = (ROOT / "README.md").read_text()
+    problems = [] if fix_badge_links(text, cfg) == text else ["README.md has badges for another repository (run `make colab`)"]
+    for target in re.findall(r"colab\.research\.google\.com/github/[^)\s]+?/blob/[^/\s]+/([^)\s]+)", text):
+        if not (ROOT / target).exists():
+            problems.append(f"README.md has a badge for {target}, which does not exist")
+    return problems
+
+
+def notebook_paths() -> list[Path]:
+    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def _jupytext_config():
+    from jupytext.config import load_jupytext_configuration_file
+
+    return load_jupytext_configuration_file(str(ROOT / "jupytext.toml"))
+
+
+def paired_text(nb) -> str:
+    """The py:percent text jupytext writes for ``nb`` under the course's jupytext.toml."""
+    import jupytext
+
+    return jupytext.writes(nb, fmt="py:percent", config=_jupytext_config())
+
+
+def pair_problems(path: Path) -> list[str]:
+    script = path.with_suffix(".py")
+    if not script.exists():
+        return [f"{path.name} has no paired script {script.name}"]
+    if paired_text(nbformat.read(path, as_version=4)) != script.read_text():
+        return [f"{path.name} and {script.name} are out of sync (run `make notebooks`)"]
+    return []
+
+
+def normalize(nb) -> None:
+    """Course-wide notebook metadata: python3 kernel; Colab's T4 GPU for notebooks that ask for a GPU."""
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    nb.metadata.pop("jupytext", None)
+    if nb.metadata.get("accelerator") == "GPU":
+        nb.metadata.setdefault("colab", {})["gpuType"] = "T4"
+
+
+def execute(nb, cwd: Path, timeout: int = 1800):
+    """Execute ``nb`` in a fresh kernel with ``cwd`` as working folder; returns the seconds it took."""
+    from nbclient import NotebookClient
+
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
+    return time.perf_counter() - start
+
+
+def load_source(path: Path):
+    """The notebook at ``path``, taking the inputs from its .py pair when the script is newer."""
+    import jupytext
+
+    script = path.with_suffix(".py")
+    if path.exists():
+        nb = nbformat.read(path, as_version=4)
+        if not script.exists() or script.stat().st_mtime <= path.stat().st_mtime or script.read_text() == paired_text(nb):
+            return nb
+    fresh = jupytext.read(script, fmt="py:percent")
+    if path.exists():  # keep the notebook's metadata; inputs come from the newer script
+        old = nbformat.read(path, as_version=4)
+        fresh.metadata = {**old.metadata, **fresh.metadata}
+    return fresh
+
+
+def cmd_colab(_args) -> int:
+    cfg = course_config()
+    for path in notebook_paths():
+        nb = nbformat.read(path, as_version=4)
+        apply_colab(nb, f"notebooks/{path.name}", cfg)
+        nbformat.write(nb, path)
+        path.with_suffix(".py").write_text(paired_text(nb))
+    readme = ROOT / "README.md"
+    readme.write_text(fix_badge_links(readme.read_text(), cfg))
+    from .student import write_student_editions
+
+    write_student_editions()
+    print(f"Badges and setup cells now point at {cfg['repository']}@{cfg['branch']}.")
+    return 0
+
+
+def cmd_student(_args) -> int:
+    from .student import write_student_editions
+
+    for path in write_student_editions():
+        print(f"wrote {path.relative_to(ROOT)}")
+    return 0
+
+
+def cmd_check(_args) -> int:
+    from .student import student_problems
+
+    cfg = course_config()
+    problems = []
+    for path in notebook_paths():
+        nb = nbformat.read(path, as_version=4)
+        problems += colab_problems(nb, f"notebooks/{path.name}", cfg) + pair_problems(path)
+        if path.stat().st_size > 1_000_000:
+            problems.append(f"{path.name} is {path.stat().st_size:,} bytes; keep notebooks under 1 MB")
+    problems += student_problems() + readme_problems(cfg)
+    for problem in problems:
+        print(f"FAIL {problem}")
+    print(f"check: {len(notebook_paths())} notebooks, {len(problems)} problems")
+    return 1 if problems else 0
+
+
+def cmd_course(_args) -> int:
+    from nbconvert import HTMLExporter
+
+    BUILD.mkdir(exist_ok=True)
+    failures, rows = 0, []
+    for path in notebook_paths():
+        nb = nbformat.read(path, as_version=4)
+        try:
+            seconds, status = execute(nb, NOTEBOOKS), "ok"
+        except Exception as err:  # report every notebook, then fail at the end
+            seconds, status, failures = float("nan"), f"FAILED: {type(err).__name__}", failures + 1
+        nbformat.write(nb, BUILD / path.name)
+        (BUILD / path.with_suffix(".html").name).write_text(HTMLExporter().from_notebook_node(nb)[0])
+        rows.append((path.stem, seconds, status))
+        print(f"  {path.stem:<28} {seconds:7.1f} s  {status}", flush=True)
+    print(f"{len(rows)} notebooks executed into {BUILD.relative_to(ROOT)}/ in {sum(r[1] for r in rows):.1f} s")
+    return 1 if failures else 0
+
+
+def cmd_refresh(args) -> int:
+    stems = sorted({p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.*") if p.suffix in (".ipynb", ".py")})
+    chosen = [NOTEBOOKS / f"{s}.ipynb" for s in stems if not args.names or any(n in s for n in args.names)]
+    cfg = course_config()
+    for path in chosen:
+        nb = load_source(path)
+        normalize(nb)
+        apply_colab(nb, f"notebooks/{path.name}", cfg)
+        seconds = execute(nb, NOTEBOOKS)
+        nbformat.write(nb, path)
+        path.with_suffix(".py").write_text(paired_text(nb))
+        print(f"  {path.stem:<28} {seconds:7.1f} s  refreshed ({path.stat().st_size / 1024:.0f} KiB)", flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course_utils.authoring", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("colab", "student", "check", "course"):
+        sub.add_parser(name)
+    sub.add_parser("refresh").add_argument("names", nargs="*", help="notebook names (or parts of them)")
+    args = parser.parse_args(argv)
+    return globals()[f"cmd_{args.command}"](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

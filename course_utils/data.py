@@ -1,0 +1,80 @@
+"""MNIST as torchvision datasets (the guide's path) and as preloaded tensors (the fast path)."""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import torch
+from torchvision import datasets, transforms
+
+from .mnist_files import ensure_mnist, raw_folder
+
+MNIST_SIZES = {"train": 60_000, "test": 10_000}
+
+
+def _split(train: bool) -> str:
+    if not isinstance(train, bool):
+        raise TypeError(f"train must be True (60,000 training images) or False (10,000 test images), got {train!r}")
+    return "train" if train else "test"
+
+
+def mnist_dataset(train: bool = True, root: str | os.PathLike | None = None,
+                  transform=None) -> datasets.MNIST:
+    """The torchvision MNIST dataset, from verified local files (fetched on first use).
+
+    Args:
+        train: True for the 60,000 training images, False for the 10,000 test images.
+        root: data folder; by default ``data/`` in the course checkout (or $COURSE_DATA_DIR).
+        transform: applied to each PIL image; defaults to ``transforms.ToTensor()`` (0-255 -> 0.0-1.0).
+    """
+    _split(train)
+    raw = ensure_mnist(root)
+    return datasets.MNIST(str(raw.parent.parent), train=train, download=False,
+                          transform=transform if transform is not None else transforms.ToTensor())
+
+
+def mnist_tensors(train: bool = True, root: str | os.PathLike | None = None,
+                  device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """The whole split as two tensors: images float32 [N, 1, 28, 28] in 0-1, labels int64 [N].
+
+    Same values as ToTensor() gives image by image, produced in one step.
+    """
+    _split(train)
+    ds = datasets.MNIST(str(ensure_mnist(root).parent.parent), train=train, download=False)
+    images = (ds.data.unsqueeze(1).float() / 255.0).to(device)  # [N, 28, 28] uint8 -> [N, 1, 28, 28] float
+    return images, ds.targets.to(device)
+
+
+class TensorBatches:
+    """Mini-batches drawn from tensors already in memory: the fast replacement for a DataLoader.
+
+    Each pass over it is one epoch; with ``shuffle=True`` the order is a fresh permutation every
+    epoch, drawn from ``generator`` so a seeded run repeats exactly.
+    """
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 32,
+                 shuffle: bool = True, generator: torch.Generator | None = None, drop_last: bool = False):
+        if len(images) != len(labels):
+            raise ValueError(f"images and labels must have the same length, got {len(images)} and {len(labels)}")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        if images.device != labels.device:
+            raise ValueError(f"images are on {images.device} but labels on {labels.device}; move both to one device")
+        self.images, self.labels = images, labels
+        self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
+        self.generator = generator if generator is not None else torch.Generator().manual_seed(0)
+
+    def __len__(self) -> int:
+        n, b = len(self.labels), self.batch_size
+        return n // b if self.drop_last else -(-n // b)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        n, b = len(self.labels), self.batch_size
+        if not self.shuffle:
+            for start in range(0, len(self) * b, b):
+                yield self.images[start:start + b], self.labels[start:start + b]
+            return
+        order = torch.randperm(n, generator=self.generator).to(self.labels.device)
+        for start in range(0, len(self) * b, b):
+            idx = order[start:start + b]
+            yield self.images[idx], self.labels[idx]

@@ -1,0 +1,111 @@
+"""Student editions: the same notebooks with exercise solutions replaced by stubs and outputs cleared.
+
+A solution cell carries the tag ``solution`` and defines one or more functions. In the student
+edition each function keeps its signature and docstring; its body becomes
+``raise NotImplementedError(<hint>)``, where the hint is the docstring's ``Hint:`` line. The checks
+in course_utils.checks report such a stub as "not written yet", so a student edition runs top to
+bottom and a stub's NotImplementedError is the only error it can meet.
+"""
+from __future__ import annotations
+
+import ast
+import copy
+from pathlib import Path
+
+import nbformat
+
+from .authoring import BADGE_RE, STUDENT, badge, course_config, notebook_paths
+
+SOLUTION_TAG, STUB_TAG = "solution", "exercise-stub"
+NOTE = ("> **Student edition.** The exercise solutions are replaced by stubs that raise "
+        "`NotImplementedError`. Write each function's body, then run the check cell below it.")
+
+
+class SolutionCellError(ValueError):
+    """A solution cell that the student builder cannot turn into a stub."""
+
+
+def hint_of(func: ast.FunctionDef) -> str:
+    doc = ast.get_docstring(func) or ""
+    hints = [line.strip()[len("Hint:"):].strip() for line in doc.splitlines() if line.strip().startswith("Hint:")]
+    return hints[0] if hints else "see the exercise text above."
+
+
+def stub_source(source: str, where: str = "solution cell") -> str:
+    """Replace the body of every function in ``source`` with a NotImplementedError carrying its hint."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as err:
+        raise SolutionCellError(f"{where}: the solution does not parse: {err}") from err
+    lines = source.splitlines()
+    out: list[str] = []
+    for node in tree.body:
+        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])]) - 1
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            out += lines[start:node.end_lineno]
+            continue
+        if not isinstance(node, ast.FunctionDef):
+            raise SolutionCellError(f"{where}: solution cells may only define functions (and import); "
+                                    f"line {node.lineno} is a {type(node).__name__}")
+        body = node.body
+        has_doc = isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+            and isinstance(body[0].value.value, str)
+        keep_until = body[0].end_lineno if has_doc else body[0].lineno - 1
+        indent = " " * body[0].col_offset
+        message = f"Exercise: write the body of {node.name}(). Hint: {hint_of(node)}"
+        if out:
+            out.append("")
+            out.append("")
+        out += lines[start:keep_until]
+        out.append(f"{indent}raise NotImplementedError({message!r})")
+    return "\n".join(out)
+
+
+def student_edition(nb, name: str, cfg: dict[str, str]):
+    """The student edition of notebook ``nb`` (file name ``name``), as a new notebook object."""
+    nb = copy.deepcopy(nb)
+    stubs = 0
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+            cell.metadata.pop("execution", None)
+            if SOLUTION_TAG in tags:
+                cell.source = stub_source(cell.source, f"{name} cell {nb.cells.index(cell)}")
+                cell.metadata["tags"] = [STUB_TAG if t == SOLUTION_TAG else t for t in tags]
+                stubs += 1
+    if not stubs:
+        raise SolutionCellError(f"{name} has no cell tagged {SOLUTION_TAG!r}; every chapter ends with exercises")
+    first = next(c for c in nb.cells if c.cell_type == "markdown")
+    first.source = BADGE_RE.sub(lambda _: badge(f"student/{name}", cfg), first.source) + "\n\n" + NOTE
+    nb.metadata.pop("widgets", None)
+    return nb
+
+
+def render_student_editions() -> dict[Path, str]:
+    """Every student edition as the exact text it should have on disk."""
+    cfg = course_config()
+    return {STUDENT / path.name: nbformat.writes(student_edition(nbformat.read(path, as_version=4), path.name, cfg)) + "\n"
+            for path in notebook_paths()}
+
+
+def write_student_editions() -> list[Path]:
+    STUDENT.mkdir(exist_ok=True)
+    editions = render_student_editions()
+    for path, text in editions.items():
+        path.write_text(text)
+    for stale in set(STUDENT.glob("*.ipynb")) - set(editions):
+        stale.unlink()
+    return sorted(editions)
+
+
+def student_problems() -> list[str]:
+    """Student editions that are missing, stale or left over (compared with a fresh build)."""
+    editions = render_student_editions()
+    problems = [f"student/{p.name} is missing or out of date (run `make student`)"
+                for p, text in editions.items() if not p.exists() or p.read_text() != text]
+    problems += [f"student/{p.name} has no notebook in notebooks/ (run `make student`)"
+                 for p in sorted(set(STUDENT.glob("*.ipynb")) - set(editions))]
+    return problems
+
+

