@@ -34,8 +34,11 @@ course: venv data
 lab: venv data
 	$(VENV)/bin/jupyter lab notebooks/
 
+# COURSE_RUN_CACHE: a fresh folder per run, so a student edition reuses the trainings its full notebook
+# just did (identical seeds and settings) instead of repeating them; see course_utils/training.py.
 test: venv data
-	$(PY) -m pytest tests notebooks student $(NBVAL) -p no:cacheprovider
+	cache=$$(mktemp -d) && trap 'rm -rf "$$cache"' EXIT && \
+	COURSE_RUN_CACHE=$$cache $(PY) -m pytest tests notebooks student $(NBVAL) -p no:cacheprovider
 
 notebooks: venv data
 	$(PY) -m course_utils.authoring refresh $(NB)

@@ -3,7 +3,7 @@
 Run as ``python -m course_utils.authoring COMMAND`` (the Makefile does):
 
 - ``colab``: rewrite every "Open in Colab" badge and Colab setup cell from the repository slug in pyproject.toml
-- ``student``: write the student editions into student/
+- ``student [NAME ...]``: write the student editions into student/
 - ``check``: fail if a badge, a setup cell, a jupytext pair or a student edition is out of date
 - ``course``: execute every notebook into build/ (executed .ipynb and HTML) and print the times
 - ``refresh [NAME ...]``: re-execute notebooks in place, refreshing their committed outputs and .py pairs
@@ -174,10 +174,10 @@ def cmd_colab(_args) -> int:
     return 0
 
 
-def cmd_student(_args) -> int:
+def cmd_student(args) -> int:
     from .student import write_student_editions
 
-    for path in write_student_editions():
+    for path in write_student_editions(args.names or None):
         print(f"wrote {path.relative_to(ROOT)}")
     return 0
 
@@ -237,9 +237,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_utils.authoring", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("colab", "student", "check", "course"):
+    for name in ("colab", "check", "course"):
         sub.add_parser(name)
-    sub.add_parser("refresh").add_argument("names", nargs="*", help="notebook names (or parts of them)")
+    for name in ("refresh", "student"):
+        sub.add_parser(name).add_argument("names", nargs="*", help="notebook names (or parts of them); default all")
     args = parser.parse_args(argv)
     return globals()[f"cmd_{args.command}"](args)
 

@@ -82,20 +82,22 @@ def student_edition(nb, name: str, cfg: dict[str, str]):
     return nb
 
 
-def render_student_editions() -> dict[Path, str]:
-    """Every student edition as the exact text it should have on disk."""
+def render_student_editions(names: list[str] | None = None) -> dict[Path, str]:
+    """Student editions (all, or those whose name contains one of ``names``) as their exact text on disk."""
     cfg = course_config()
     return {STUDENT / path.name: nbformat.writes(student_edition(nbformat.read(path, as_version=4), path.name, cfg)) + "\n"
-            for path in notebook_paths()}
+            for path in notebook_paths() if not names or any(n in path.stem for n in names)}
 
 
-def write_student_editions() -> list[Path]:
+def write_student_editions(names: list[str] | None = None) -> list[Path]:
+    """Write the student editions; building all of them also removes editions whose notebook is gone."""
     STUDENT.mkdir(exist_ok=True)
-    editions = render_student_editions()
+    editions = render_student_editions(names)
     for path, text in editions.items():
         path.write_text(text)
-    for stale in set(STUDENT.glob("*.ipynb")) - set(editions):
-        stale.unlink()
+    if not names:
+        for stale in set(STUDENT.glob("*.ipynb")) - set(editions):
+            stale.unlink()
     return sorted(editions)
 
 

@@ -1,0 +1,102 @@
+import pytest
+import torch
+from torch import nn
+
+from course_utils import training
+from course_utils.data import TensorBatches
+from course_utils.models import MLP
+
+
+def toy_data(n=256, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, 1, 28, 28, generator=g)
+    y = (x.view(n, -1)[:, :10].argmax(dim=1))  # a learnable rule
+    return x, y
+
+
+def run(seed=0, epochs=3, lr=0.5):
+    torch.manual_seed(seed)
+    model = MLP()
+    x, y = toy_data()
+    batches = TensorBatches(x, y, 32, generator=torch.Generator().manual_seed(seed))
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    return model, training.fit(model, batches, opt, epochs, test_batches=TensorBatches(x, y, 64, shuffle=False),
+                               progress=False)
+
+
+def test_same_seed_gives_exactly_the_same_loss_history(monkeypatch):
+    monkeypatch.delenv(training.CACHE_ENV, raising=False)
+    (m1, h1), (m2, h2) = run(), run()
+    assert h1.train_loss == h2.train_loss and h1.test_acc == h2.test_acc
+    assert all(torch.equal(a, b) for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
+    _, h3 = run(seed=1)
+    assert h3.train_loss != h1.train_loss
+
+
+def test_history_is_per_sample_and_fractions(monkeypatch):
+    monkeypatch.delenv(training.CACHE_ENV, raising=False)
+    _, h = run(epochs=4)
+    assert len(h) == 4 and len(h.test_acc) == 4 and len(h.epoch_seconds) == 4
+    assert all(0.0 <= a <= 1.0 for a in h.train_acc + h.test_acc)
+    assert h.train_loss[-1] < h.train_loss[0]
+
+
+def test_train_epoch_averages_loss_per_sample():
+    model = nn.Linear(2, 3)
+    with torch.no_grad():
+        model.weight.zero_(), model.bias.zero_()
+    x, y = torch.zeros(5, 2), torch.tensor([0, 1, 2, 0, 1])
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    loss, acc = training.train_epoch(model, TensorBatches(x, y, batch_size=2, shuffle=False), opt)
+    assert loss == pytest.approx(torch.log(torch.tensor(3.0)).item())  # uniform scores: ln 3 for every sample
+    assert acc == pytest.approx(2 / 5)  # argmax of equal scores is class 0
+
+
+def test_evaluate_restores_mode_and_uses_no_grad():
+    model = nn.Sequential(nn.Flatten(), nn.Dropout(0.5), nn.Linear(784, 10))
+    x, y = toy_data(64)
+    model.train()
+    loss1, acc1 = training.evaluate(model, TensorBatches(x, y, 16, shuffle=False))
+    loss2, _ = training.evaluate(model, TensorBatches(x, y, 16, shuffle=False))
+    assert model.training and loss1 == loss2  # eval mode: dropout off, so deterministic
+    assert all(p.grad is None for p in model.parameters())
+    model.eval()
+    training.evaluate(model, TensorBatches(x, y, 16, shuffle=False))
+    assert not model.training
+
+
+def test_predict_returns_scores_on_cpu():
+    model = MLP()
+    scores = training.predict(model, torch.rand(2500, 1, 28, 28), batch_size=1000)
+    assert scores.shape == (2500, 10) and model.training
+
+
+def test_device_mismatch_is_explained():
+    model = MLP()
+    with pytest.raises(ValueError, match="move the model first"):
+        training.evaluate(model, [(torch.rand(2, 784), torch.tensor([0, 1]))], device="meta")
+
+
+@pytest.mark.parametrize("epochs", [0, -1, 2.5])
+def test_fit_rejects_bad_epochs(epochs):
+    model = MLP()
+    with pytest.raises(ValueError, match="epochs"):
+        training.fit(model, [], torch.optim.SGD(model.parameters(), lr=0.1), epochs)
+
+
+def test_empty_batches_are_an_error():
+    model = MLP()
+    with pytest.raises(ValueError, match="no data"):
+        training.train_epoch(model, [], torch.optim.SGD(model.parameters(), lr=0.1))
+
+
+def test_run_cache_restores_an_identical_run(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(training.CACHE_ENV, str(tmp_path))
+    m1, h1 = run()
+    assert len(list(tmp_path.glob("fit-*.pt"))) == 1
+    m2, h2 = run()
+    assert "identical run found" in capsys.readouterr().out
+    assert h1 == h2 and all(torch.equal(a, b) for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
+    run(lr=0.1)  # different settings: trained, stored separately
+    assert len(list(tmp_path.glob("fit-*.pt"))) == 2
+    assert not list(tmp_path.glob("*.part"))
