@@ -82,3 +82,48 @@ def plot_curves(curves: dict[str, Sequence[float]], ax=None, xlabel: str = "epoc
     if len(curves) > 1:
         ax.legend()
     return ax
+
+
+def plot_descent_paths(loss_fn, paths: dict[str, Sequence | torch.Tensor], ax=None,
+                       xlim: tuple[float, float] = (-5.0, 5.0), ylim: tuple[float, float] = (-3.0, 3.0),
+                       levels: int | Sequence[float] = 15, resolution: int = 200, title: str = ""):
+    """Contour lines of a loss of two weights, with one gradient-descent path per name drawn on top.
+
+    Args:
+        loss_fn: ``loss_fn(w1, w2)`` -> loss, elementwise on two tensors of the same shape (it is called
+            once on a grid of points, so write it with tensor arithmetic, e.g. ``0.5 * w1**2 + 2 * w2**2``).
+        paths: name -> positions visited, shape [T, 2] (start first). Points outside the limits are cut off.
+        xlim, ylim: the window of (w1, w2) shown.
+        levels: number of contour lines, or their loss values.
+    Returns:
+        The axes.
+    """
+    for name, lim in (("xlim", xlim), ("ylim", ylim)):
+        if len(lim) != 2 or not lim[0] < lim[1]:
+            raise ValueError(f"{name} must be (low, high) with low < high, got {lim!r}")
+    grid = torch.linspace(0.0, 1.0, resolution)
+    w1, w2 = torch.meshgrid(xlim[0] + (xlim[1] - xlim[0]) * grid, ylim[0] + (ylim[1] - ylim[0]) * grid,
+                            indexing="xy")                                      # [R, R] each
+    with torch.no_grad():
+        z = torch.as_tensor(loss_fn(w1, w2))
+    if tuple(z.shape) != tuple(w1.shape):
+        raise ValueError(f"loss_fn(w1, w2) must return one loss per point, shape {list(w1.shape)}, got shape "
+                         f"{list(z.shape)}; write it elementwise, e.g. 0.5 * w1**2 + 2 * w2**2")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    ax.contour(w1.numpy(), w2.numpy(), z.detach().cpu().numpy(), levels=levels, cmap="Greys", linewidths=0.7)
+    for name, path in paths.items():
+        path = torch.as_tensor(path).detach().cpu().float()
+        if path.dim() != 2 or path.shape[1] != 2 or len(path) == 0:
+            raise ValueError(f"path {name!r} must have shape [T, 2] (one (w1, w2) row per step), "
+                             f"got shape {list(path.shape)}")
+        line, = ax.plot(path[:, 0].numpy(), path[:, 1].numpy(), marker="o", markersize=2.5, linewidth=1, label=name)
+        ax.plot(path[0, 0].item(), path[0, 1].item(), marker="s", markersize=6, color=line.get_color())
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_xlabel("w1")
+    ax.set_ylabel("w2")
+    ax.set_title(title)
+    if paths:
+        ax.legend(fontsize=8, loc="upper right")
+    return ax

@@ -28,3 +28,26 @@ def test_bar_chart_and_curves_return_their_axes():
     ax2 = plots.plot_curves({"train": [3, 2, 1], "test": [3, 2.5, 2]})
     assert len(ax2.lines) == 2 and ax2.get_xlabel() == "epoch"
     plt.close("all")
+
+
+def bowl(w1, w2):
+    return 0.5 * w1**2 + 2 * w2**2
+
+
+def test_plot_descent_paths_draws_one_line_per_path_and_keeps_the_window():
+    paths = {"small": torch.tensor([[-4.0, 2.0], [-3.9, 1.8], [-3.8, 1.6]]), "big": [[-4.0, 2.0], [-2.0, -2.4]]}
+    ax = plots.plot_descent_paths(bowl, paths, xlim=(-5, 5), ylim=(-3, 3), levels=5)
+    assert len(ax.lines) == 4                       # each path: its line plus a start marker
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["small", "big"]
+    assert ax.get_xlim() == (-5.0, 5.0) and ax.get_ylim() == (-3.0, 3.0)
+    plt.close("all")
+
+
+def test_plot_descent_paths_rejects_bad_input():
+    with pytest.raises(ValueError, match=r"\[T, 2\]"):
+        plots.plot_descent_paths(bowl, {"flat": torch.zeros(5)})
+    with pytest.raises(ValueError, match="one loss per point"):
+        plots.plot_descent_paths(lambda w1, w2: (w1 + w2).sum(), {})
+    with pytest.raises(ValueError, match="low < high"):
+        plots.plot_descent_paths(bowl, {}, xlim=(1, -1))
+    plt.close("all")
