@@ -127,3 +127,35 @@ def plot_descent_paths(loss_fn, paths: dict[str, Sequence | torch.Tensor], ax=No
     if paths:
         ax.legend(fontsize=8, loc="upper right")
     return ax
+
+
+def show_weights(weights: torch.Tensor, ncols: int = 8, axes=None, size: float = 1.1,
+                 titles: Sequence[str] | None = None):
+    """Draw each row of a [N, 784] weight matrix (e.g. ``model.layer1.weight``) as a 28x28 picture.
+
+    Blue pixels have positive weights (ink there pushes the neuron up), red negative ones, white
+    zero; each picture gets its own symmetric colour scale.
+
+    Returns:
+        The array of axes.
+    """
+    weights = torch.as_tensor(weights).detach().cpu().float()
+    if weights.dim() != 2 or weights.shape[1] != 784:
+        raise ValueError(f"weights must be [N, 784] (one row per neuron, e.g. model.layer1.weight), "
+                         f"got shape {list(weights.shape)}")
+    n = len(weights)
+    if axes is None:
+        nrows = -(-n // ncols)
+        _, axes = plt.subplots(nrows, min(ncols, n), figsize=(size * min(ncols, n), size * 1.15 * nrows),
+                               squeeze=False)
+    flat = np.asarray(axes).ravel()
+    if len(flat) < n:
+        raise ValueError(f"got {len(flat)} axes for {n} weight pictures")
+    for i, ax in enumerate(flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        limit = weights[i].abs().max().item() or 1.0
+        ax.imshow(weights[i].view(28, 28).numpy(), cmap="RdBu", vmin=-limit, vmax=limit)
+        ax.set_title(titles[i] if titles is not None else str(i), fontsize=9)
+    return axes

@@ -51,3 +51,15 @@ def test_plot_descent_paths_rejects_bad_input():
     with pytest.raises(ValueError, match="low < high"):
         plots.plot_descent_paths(bowl, {}, xlim=(1, -1))
     plt.close("all")
+
+
+def test_show_weights_one_picture_per_row_with_a_symmetric_scale():
+    weights = torch.zeros(3, 784)
+    weights[1, 0], weights[2, 5] = 2.0, -0.5
+    axes = plots.show_weights(weights, ncols=2)
+    images = [ax.images[0] for ax in axes.ravel()[:3]]
+    assert [im.get_clim() for im in images] == [(-1.0, 1.0), (-2.0, 2.0), (-0.5, 0.5)]
+    assert not axes.ravel()[3].images
+    with pytest.raises(ValueError, match=r"\[N, 784\]"):
+        plots.show_weights(torch.zeros(4, 28, 28))
+    plt.close("all")
