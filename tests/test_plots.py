@@ -1,11 +1,8 @@
-import matplotlib
+import matplotlib.pyplot as plt
+import pytest
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-
-from course_utils import plots  # noqa: E402
+from course_utils import plots
 
 
 def test_show_digits_titles_and_colours():
