@@ -111,7 +111,9 @@ def plot_descent_paths(loss_fn, paths: dict[str, Sequence | torch.Tensor], ax=No
                          f"{list(z.shape)}; write it elementwise, e.g. 0.5 * w1**2 + 2 * w2**2")
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
-    ax.contour(w1.numpy(), w2.numpy(), z.detach().cpu().numpy(), levels=levels, cmap="Greys", linewidths=0.7)
+    contours = ax.contour(w1.numpy(), w2.numpy(), z.detach().cpu().numpy(), levels=levels, colors="0.6",
+                          linewidths=0.7)
+    ax.clabel(contours, fontsize=7, fmt="%g")
     for name, path in paths.items():
         path = torch.as_tensor(path).detach().cpu().float()
         if path.dim() != 2 or path.shape[1] != 2 or len(path) == 0:

@@ -347,5 +347,5 @@ def double_softmax_floor(n_classes: int) -> float:
 check_function(double_softmax_floor, [((10,), 1.4611501717), ((2,), 0.3132616875), ((1000,), 5.9094720863)])
 
 # %% [markdown]
-# Next: **05 · Gradients and SGD**: how the loss's gradient is computed and used to change the
-# weights.
+# Next: **05 · Gradients, backprop and SGD**: how the loss's gradient is computed and used to
+# change the weights.

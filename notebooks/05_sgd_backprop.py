@@ -1,0 +1,447 @@
+# %% [markdown]
+# # 05 · Gradients, backprop and SGD
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/05_sgd_backprop.ipynb)
+#
+# The loss (chapter 04) says how wrong the network is. Its *gradient* says, for each of the
+# network's 13,002 weights and biases, which way and how steeply the loss changes when that
+# number moves.
+# Learning is then one rule, repeated: move every weight a small step against its gradient.
+# In this chapter you watch `backward()` fill in the gradients, confirm that `optimizer.step()`
+# is exactly the learning guide's formula, see what forgetting `zero_grad()` does, check
+# backpropagation against brute-force slopes, pick learning rates on a loss you can draw, and
+# measure how noisy the gradient of a mini-batch is: the "stochastic" in stochastic gradient
+# descent.
+
+# %% tags=["colab-setup"]
+# Colab only: install the course's helper package, course_utils, from GitHub.
+# Locally (after `make venv`) it is already installed and this cell does nothing.
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
+                    "git+https://github.com/nn-from-pixels/mnist-course@main"], check=True)
+
+# %% tags=["nbval-ignore-output"]
+import copy
+import itertools
+import math
+
+import matplotlib.pyplot as plt
+import torch
+import torch.nn.functional as F
+
+from course_utils.checks import check_function
+from course_utils.data import TensorBatches, mnist_tensors
+from course_utils.env import describe_device, pick_device, seed_everything
+from course_utils.models import MLP, count_parameters
+from course_utils.plots import plot_descent_paths
+from course_utils.training import evaluate, train_epoch
+
+seed_everything(0)
+device = pick_device()
+print(describe_device(device))
+
+# %% [markdown]
+# Every experiment here is small, so this chapter runs on the CPU whatever device you have, and
+# your numbers will match the printed ones.
+#
+# ## Where backward() puts the gradients
+#
+# Take an untrained network and one mini-batch of 32 real training images. Before any
+# `backward()`, no parameter has a gradient: `.grad` is `None`.
+
+# %%
+train_images, train_labels = mnist_tensors(train=True)
+test_images, test_labels = mnist_tensors(train=False)
+model = MLP()
+print(f"the network has {count_parameters(model):,} parameters (weights and biases)")
+images, labels = train_images[:32], train_labels[:32]       # one mini-batch of 32 real training images
+print("before backward(): model.layer1.weight.grad =", model.layer1.weight.grad)
+loss = F.cross_entropy(model(images), labels)
+returned = loss.backward()
+print(f"loss = {loss.item():.4f}; loss.backward() returned {returned}")
+for name, w in model.named_parameters():
+    print(f"{name:14} shape {str(list(w.shape)):10} .grad shape {str(list(w.grad.shape)):10}"
+          f" largest |gradient| {w.grad.abs().max().item():.5f}")
+
+# %% [markdown]
+# `backward()` returns nothing, as the guide says: its work is a side effect. It runs
+# *backpropagation*, the chain rule applied from the loss back through `layer3`, `layer2` and
+# `layer1`, and stores in each parameter's `.grad` one number per weight or bias: the slope
+# $\partial \text{loss} / \partial w$. So `.grad` always has the same shape as its parameter.
+#
+# ## One optimizer step is the guide's formula
+#
+# The guide says `optimizer.step()` applies `new_weight = old_weight - learning_rate × gradient`
+# to every parameter. Test it on two identical copies of the network: each computes the
+# gradient of the same batch, then one is updated by hand and the other by `torch.optim.SGD`.
+
+# %%
+def copy_with_gradient(model, images, labels):
+    """A copy of ``model`` whose .grad holds the gradient of the batch's average loss."""
+    twin = copy.deepcopy(model)                  # a copy of the weights (copies start without .grad)
+    F.cross_entropy(twin(images), labels).backward()
+    return twin
+
+
+lr = 0.01                                        # the guide's learning rate
+by_hand = copy_with_gradient(model, images, labels)
+by_optimizer = copy_with_gradient(model, images, labels)
+print("both copies got identical gradients:",
+      all(torch.equal(a.grad, b.grad) for a, b in zip(by_hand.parameters(), by_optimizer.parameters())))
+
+with torch.no_grad():                            # the update itself must not become part of the graph
+    for w in by_hand.parameters():
+        w -= lr * w.grad                         # new_weight = old_weight - lr * gradient
+torch.optim.SGD(by_optimizer.parameters(), lr=lr).step()
+
+# %% tags=["nbval-ignore-output"]
+max_diff = 0.0
+for (name, a), b in zip(by_hand.named_parameters(), by_optimizer.parameters()):
+    max_diff = max(max_diff, (a - b).abs().max().item())
+    print(f"{name:14} torch.equal: {str(torch.equal(a, b)):5}  numbers that differ: {(a != b).sum().item():>2}"
+          f" of {a.numel():>6,}  largest difference {(a - b).abs().max().item():.1e}")
+
+# %%
+assert max_diff < 1e-8, "by hand and by optimizer should agree to the last bit or two"
+
+# %% [markdown]
+# Same formula, yet on this machine a handful of the 13,002 numbers differ, each by one unit in
+# the last of float32's 24 binary digits. The reason is rounding, not maths: `step()` runs
+# `w.add_(w.grad, alpha=-lr)`, which multiplies and adds in one fused operation and rounds once,
+# while `w -= lr * w.grad` rounds the product `lr * w.grad` first and the subtraction second.
+# Two ways to see that this is the whole story: write the update the optimizer's way, or pick
+# a learning rate that is a power of two, so that multiplying by it is exact and there is
+# nothing to round.
+
+# %%
+same_way = copy_with_gradient(model, images, labels)
+with torch.no_grad():
+    for w in same_way.parameters():
+        w.add_(w.grad, alpha=-lr)                # w + (-lr) * w.grad in one operation, like SGD
+print("w.add_(w.grad, alpha=-lr) vs optimizer.step(), torch.equal on every tensor:",
+      all(torch.equal(a, b) for a, b in zip(same_way.parameters(), by_optimizer.parameters())))
+
+lr_power_of_two = 2 ** -6                        # 0.015625
+by_hand_2 = copy_with_gradient(model, images, labels)
+by_optimizer_2 = copy_with_gradient(model, images, labels)
+with torch.no_grad():
+    for w in by_hand_2.parameters():
+        w -= lr_power_of_two * w.grad
+torch.optim.SGD(by_optimizer_2.parameters(), lr=lr_power_of_two).step()
+print(f"w -= lr * w.grad with lr = {lr_power_of_two}, torch.equal on every tensor:",
+      all(torch.equal(a, b) for a, b in zip(by_hand_2.parameters(), by_optimizer_2.parameters())))
+
+# %% [markdown]
+# So plain SGD is nothing more than the guide's formula. Did the step help? The gradient points
+# uphill, the step goes the other way, so the loss on this batch should go down:
+
+# %%
+with torch.no_grad():
+    print(f"loss on the batch before the step: {F.cross_entropy(model(images), labels).item():.5f}")
+    print(f"loss on the batch after the step:  {F.cross_entropy(by_optimizer(images), labels).item():.5f}")
+
+# %% [markdown]
+# A small step (lr = 0.01) gives a small improvement; training repeats it thousands of times.
+#
+# ## Forgetting zero_grad()
+#
+# `backward()` does not overwrite `.grad`, it **adds** to it. Call it twice on the same batch
+# without clearing and every gradient is exactly doubled:
+
+# %%
+twice = copy_with_gradient(model, images, labels)
+first = [w.grad.clone() for w in twice.parameters()]
+F.cross_entropy(twice(images), labels).backward()     # the same batch again, no zero_grad() in between
+for (name, w), g in zip(twice.named_parameters(), first):
+    print(f"{name:14} torch.equal(grad, 2 × first grad): {torch.equal(w.grad, 2 * g)}"
+          f"   largest difference: {(w.grad - 2 * g).abs().max().item()}")
+optimizer = torch.optim.SGD(twice.parameters(), lr=lr)
+optimizer.zero_grad()
+print("after optimizer.zero_grad(): layer1.weight.grad =", twice.layer1.weight.grad)
+
+# %% [markdown]
+# Adding up is deliberate: it lets you sum gradients over several batches before one step. But
+# in a training loop that forgets `zero_grad()`, the gradient used at step 100 is the sum of all
+# 100 gradients so far: steps that keep growing and keep pointing at old batches. (In current
+# PyTorch, `zero_grad()` sets `.grad` back to `None` rather than filling it with zeros.)
+#
+# ## Checking backpropagation with finite differences
+#
+# A gradient is a slope, and a slope can be measured without any calculus: nudge one weight by a
+# tiny $h$ up and down and see how the loss changes,
+# $\;\partial L / \partial w \approx \big(L(w + h) - L(w - h)\big) / 2h$.
+# That costs two forward passes per number (26,004 passes for all 13,002), whereas
+# backpropagation gets all of them from one backward pass. So nobody trains this way, but it is
+# the standard test that backprop is right. Do it on a float64 copy of the network: the
+# difference of two nearly equal losses keeps only the digits they do not share, and float64
+# has about 16 significant digits against float32's 7.
+
+# %%
+model64 = copy.deepcopy(model).double()          # same weights, float64
+images64 = images.double()
+F.cross_entropy(model64(images64), labels).backward()
+
+
+def loss_with(net, x, weight, index, value):
+    """The batch loss with one weight set to ``value``; the weight is put back afterwards."""
+    with torch.no_grad():
+        old = weight[index].item()
+        weight[index] = value
+        loss = F.cross_entropy(net(x), labels).item()
+        weight[index] = old
+    return loss
+
+
+def finite_difference(net, x, weight, index, h):
+    w0 = weight[index].item()
+    return (loss_with(net, x, weight, index, w0 + h) - loss_with(net, x, weight, index, w0 - h)) / (2 * h)
+
+
+h = 1e-5
+picks = [("layer1.weight", (3, 406)), ("layer1.weight", (12, 290)), ("layer1.bias", (3,)),
+         ("layer2.weight", (0, 5)), ("layer2.bias", (7,)), ("layer3.weight", (7, 2)), ("layer3.bias", (4,))]
+params64 = dict(model64.named_parameters())
+
+# %% tags=["nbval-ignore-output"]
+print(f"{'weight':22} {'autograd':>16} {'finite difference':>18} {'relative error':>15}")
+relative_errors = []
+for name, index in picks:
+    weight = params64[name]
+    autograd = weight.grad[index].item()
+    finite = finite_difference(model64, images64, weight, index, h)
+    relative_errors.append(abs(autograd - finite) / max(abs(autograd), abs(finite)))
+    print(f"{name + str(list(index)):22} {autograd:16.10f} {finite:18.10f} {relative_errors[-1]:15.1e}")
+
+# %%
+assert max(relative_errors) < 1e-6, "autograd and finite differences should agree to at least 6 digits"
+print(f"largest relative error: below 1e-6 for all {len(picks)} weights")
+
+# %% [markdown]
+# Backprop and brute force agree to six significant digits or better for every weight picked
+# (the assert checks it; most agree far more closely). Now the same measurement in float32 on
+# the original network, for the first weight of the table:
+
+# %% tags=["nbval-ignore-output"]
+weight32 = model.layer1.weight
+autograd32 = weight32.grad[3, 406].item()
+finite32 = finite_difference(model, images, weight32, (3, 406), h)
+error32 = abs(autograd32 - finite32) / abs(autograd32)
+print(f"float32: autograd {autograd32:.10f}, finite difference {finite32:.10f}, relative error {error32:.1e}")
+
+# %%
+assert error32 > 0.5, "in float32 this finite difference should be useless"
+loss32 = F.cross_entropy(model(images), labels).detach()
+gap = (torch.nextafter(loss32, loss32 + 1) - loss32).item()
+print(f"float32 numbers near the loss {loss32.item():.4f} are {gap:.2e} apart")
+print(f"the true change of the loss, 2h × gradient = {2 * h * autograd32:.2e}, is smaller than that gap")
+print(f"so the finite difference can only come out as a multiple of gap / 2h = {gap / (2 * h):.4f}")
+
+# %% [markdown]
+# In float32 the finite difference is useless: nudging this weight changes the loss by less
+# than the gap between neighbouring float32 numbers, so the measured change is 0 or one whole
+# gap, never the true value. Autograd is right; it is the brute-force check that fails. Hence
+# the float64 copy.
+#
+# ## Gradient descent on a loss you can draw
+#
+# The network's loss depends on 13,002 numbers, too many to picture. A loss of two weights
+# behaves the same way and can be drawn as contour lines. Take a bowl that is four times
+# steeper along `w2` than along `w1` (real losses are also far steeper in some directions
+# than others), start at (-4, 2), and apply the guide's formula 25 times with three learning
+# rates. The gradient comes from `backward()`, exactly as in the network.
+
+# %%
+def toy_loss(w1, w2):
+    return 0.5 * w1**2 + 2 * w2**2               # gradient: (w1, 4 * w2)
+
+
+def descend(lr, steps=25, start=(-4.0, 2.0)):
+    """Plain gradient descent on toy_loss; returns the path of (w1, w2), shape [steps + 1, 2]."""
+    w = torch.tensor(start, requires_grad=True)
+    path = [w.detach().clone()]
+    for _ in range(steps):
+        toy_loss(w[0], w[1]).backward()          # fills w.grad
+        with torch.no_grad():
+            w -= lr * w.grad                     # new_weight = old_weight - lr * gradient
+        w.grad = None                            # what zero_grad() does
+        path.append(w.detach().clone())
+    return torch.stack(path)
+
+
+learning_rates = {"too small, lr 0.02": 0.02, "good, lr 0.3": 0.3, "too large, lr 0.52": 0.52}
+paths = {name: descend(lr) for name, lr in learning_rates.items()}
+for name, path in paths.items():
+    print(f"{name:19} loss {toy_loss(*path[0]).item():.0f} at the start, {toy_loss(*path[-1]).item():.3g} after "
+          f"{len(path) - 1} steps; distance from the minimum (0, 0): {path[0].norm():.2f} -> {path[-1].norm():.2g}")
+plot_descent_paths(toy_loss, paths, xlim=(-5, 5), ylim=(-4, 4), levels=[0.5, 2, 4, 8, 16, 32, 64],
+                   title="25 gradient-descent steps from (-4, 2)")
+plt.show()
+
+# %% [markdown]
+# The small learning rate creeps: after 25 steps it has covered less than half of the distance
+# to the minimum. The good one is there within a few steps. The large one overshoots across the steep direction,
+# and each overshoot is larger than the last: the loss ends far above where it started. Why 0.5
+# is the limit: along `w2` the gradient is $4 w_2$, so one step multiplies $w_2$ by $1 - 4\,\text{lr}$.
+
+# %%
+for name, lr_ in learning_rates.items():
+    print(f"{name:19} each step multiplies w1 by {1 - lr_:5.2f} and w2 by {1 - 4 * lr_:5.2f}")
+
+# %% [markdown]
+# A factor between -1 and 1 shrinks towards the minimum; below -1 the weight flips sign and
+# grows, so the steepest direction decides the largest usable learning rate (here $2/4 = 0.5$).
+# The guide's summary, "higher lr learns faster but might overshoot, lower lr is slower but
+# more stable", is this picture; past the limit the overshoot does not settle, it diverges.
+#
+# ## Why "stochastic": how good is a mini-batch gradient?
+#
+# The guide contrasts classic gradient descent (gradient over all 60,000 images, then one step)
+# with stochastic gradient descent (gradient over 32 images, then a step). The mini-batch
+# gradient is an estimate of the full one. How good an estimate? Compare directions with the
+# *cosine similarity*: 1 means the same direction, 0 unrelated, negative means a step that,
+# for the full training set, goes uphill. First the full-batch gradient of the untrained
+# network over all 60,000 training images, then 50 mini-batches of each size.
+
+# %%
+def flat_gradient(model, images, labels):
+    """Gradient of the average loss over (images, labels) with respect to all weights, as one vector."""
+    loss = F.cross_entropy(model(images), labels)
+    return torch.cat([g.flatten() for g in torch.autograd.grad(loss, list(model.parameters()))])
+
+
+full_gradient = flat_gradient(model, train_images, train_labels)       # 60,000 images -> [13002]
+print(f"full-batch gradient: {full_gradient.numel():,} numbers, from {len(train_labels):,} images")
+
+batch_sizes, n_batches = (1, 32, 1024), 50
+cosines = {}
+for batch_size in batch_sizes:
+    batches = TensorBatches(train_images, train_labels, batch_size=batch_size,
+                            generator=torch.Generator().manual_seed(batch_size))
+    cosines[batch_size] = torch.tensor([F.cosine_similarity(flat_gradient(model, x, y), full_gradient, dim=0).item()
+                                        for x, y in itertools.islice(batches, n_batches)])
+print(f"cosine similarity with the full-batch gradient, {n_batches} mini-batches per size")
+print(f"{'batch size':>10} {'mean':>7} {'std':>7} {'min':>7} {'max':>7} {'uphill':>8}")
+for batch_size, c in cosines.items():
+    print(f"{batch_size:>10,} {c.mean().item():7.3f} {c.std().item():7.3f} {c.min().item():7.3f}"
+          f" {c.max().item():7.3f} {(c < 0).float().mean().item():8.0%}")
+
+# %%
+fig, ax = plt.subplots(figsize=(6, 3))
+for i, (batch_size, c) in enumerate(cosines.items()):
+    ax.scatter(i + torch.linspace(-0.15, 0.15, n_batches), c, s=8, alpha=0.6)
+    ax.errorbar(i + 0.3, c.mean().item(), yerr=c.std().item(), fmt="o", color="black", capsize=3)
+ax.axhline(0, color="grey", linewidth=0.8)
+ax.set_xticks(range(len(batch_sizes)), [f"batch {b:,}" for b in batch_sizes])
+ax.set_ylabel("cosine with full gradient")
+ax.set_title("each dot: one mini-batch; black: mean ± std", fontsize=9)
+ax.grid(alpha=0.3, axis="y")
+plt.show()
+
+# %% [markdown]
+# A single image's gradient is a poor guide to the full one: on average barely related (mean
+# cosine 0.07), and for half of the 50 images it points uphill. With 32 images the direction is
+# usually downhill (all but 10 % of the batches) but noisy (mean 0.41, spread 0.25), and with
+# 1,024 it is close to the full gradient every time (0.95 ± 0.03). SGD works despite the noise because
+# it takes many steps: the errors of successive batches point in different directions and
+# largely cancel, while the true downhill component adds up. A batch of 1,024 gives a better
+# direction but costs 32 times as much as a batch of 32.
+#
+# ## "~1,875 steps per epoch"
+#
+# The guide says stochastic gradient descent makes about 1,875 steps per epoch instead of one.
+# Chapter 01 counted the `DataLoader`'s batches: exactly 1,875, since 60,000 / 32 = 1,875 with
+# nothing left over. The course's `TensorBatches` gives the same count:
+
+# %%
+print(f"batches of 32:     {len(TensorBatches(train_images, train_labels, batch_size=32)):,} steps per epoch")
+print(f"batches of 60,000: {len(TensorBatches(train_images, train_labels, batch_size=60_000)):,} step per epoch")
+
+# %% [markdown]
+# Both see every training image once per epoch and do the same arithmetic, but one updates the
+# weights 1,875 times and the other once. What that buys, measured: one epoch of each from the
+# same untrained weights, with the same learning rate (0.1, to make one epoch count), then the
+# test set.
+
+# %%
+test_batches = TensorBatches(test_images, test_labels, batch_size=1_000, shuffle=False)
+for name, batch_size in (("full batch, 1 step", 60_000), ("batches of 32, 1,875 steps", 32)):
+    net = copy.deepcopy(model)                   # the same starting weights for both
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    train_epoch(net, TensorBatches(train_images, train_labels, batch_size=batch_size,
+                                   generator=torch.Generator().manual_seed(0)), optimizer)
+    test_loss, test_acc = evaluate(net, test_batches)
+    print(f"{name:27} after one epoch: test loss {test_loss:.4f}, test accuracy {test_acc:.1%}")
+
+# %% [markdown]
+# One full-batch step barely moves the untrained network; 1,875 noisy steps take it most of the
+# way to a working classifier in one pass over the data. That trade is why every training loop
+# in this course uses mini-batches.
+#
+# ## Exercises
+#
+# **Exercise 1.** Write the finite-difference slope of a function of one number: the central
+# difference $(f(x + h) - f(x - h)) / 2h$. The checks use functions whose slopes you know:
+# $\sin'(0) = 1$, $\exp'(1) = e$, $\ln'(2) = 0.5$.
+
+# %% tags=["solution"]
+def numerical_derivative(f, x: float, h: float = 1e-5) -> float:
+    """Slope of f at x, estimated from f(x + h) and f(x - h).
+
+    Hint: (f(x + h) - f(x - h)) / (2 * h); a one-sided (f(x + h) - f(x)) / h is not accurate enough.
+    """
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+# %%
+check_function(numerical_derivative, [((math.sin, 0.0), 1.0), ((math.exp, 1.0), math.e), ((math.log, 2.0), 0.5)])
+
+# %% [markdown]
+# **Exercise 2.** Write the cosine similarity of two tensors of the same shape (treat each as
+# one long vector) and return it as a Python float, without `F.cosine_similarity`.
+
+# %% tags=["solution"]
+def cosine_similarity(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Cosine of the angle between a and b, each flattened to a vector.
+
+    Hint: flatten both, then (a * b).sum() / (a.norm() * b.norm()), and .item() for a float.
+    """
+    a, b = a.flatten(), b.flatten()
+    return ((a * b).sum() / (a.norm() * b.norm())).item()
+
+
+# %%
+check_function(cosine_similarity, [
+    ((torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0])), 0.0),
+    ((torch.tensor([1.0, 2.0, 3.0]), torch.tensor([2.0, 4.0, 6.0])), 1.0),
+    ((torch.tensor([[1.0, 1.0]]), torch.tensor([[-1.0, -1.0]])), -1.0),
+    ((full_gradient[:100], full_gradient[100:200]),
+     F.cosine_similarity(full_gradient[:100], full_gradient[100:200], dim=0).item()),
+], tol=1e-5)
+
+# %% [markdown]
+# **Exercise 3.** Run gradient descent on the one-weight loss $\frac{c}{2} w^2$ (curvature $c$):
+# start at `w0`, take `steps` steps with learning rate `lr`, return the final weight. The checks
+# include the `w2` direction of the toy bowl above ($c = 4$, starting at 2) with the too-small
+# and the too-large learning rates.
+
+# %% tags=["solution"]
+def descend_1d(curvature: float, w0: float, lr: float, steps: int) -> float:
+    """The weight after `steps` gradient-descent steps on curvature / 2 * w**2, starting at w0.
+
+    Hint: the gradient of c/2 * w**2 is c * w; repeat w = w - lr * c * w.
+    """
+    w = w0
+    for _ in range(steps):
+        w = w - lr * curvature * w
+    return w
+
+
+# %%
+check_function(descend_1d, [((1.0, 1.0, 0.5, 3), 0.125), ((1.0, 1.0, 2.5, 3), -3.375), ((4.0, 2.0, 0.25, 5), 0.0),
+                            ((4.0, 2.0, 0.02, 25), 0.2487285736), ((4.0, 2.0, 0.52, 25), -13.6969503924)])
+
+# %% [markdown]
+# Next: **06**: the complete training loop, epoch after epoch.
