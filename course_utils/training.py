@@ -1,12 +1,11 @@
-"""Training and evaluation loops: train_epoch, evaluate, fit (which returns a History for the plots).
+"""Training and evaluation loops: train_epoch, evaluate, predict, confusion_matrix, and fit (which
+returns a History for the plots).
 
 Losses are averaged per sample and accuracies are fractions in [0, 1]. The helpers move each batch
 to the ``device`` you pass; they never move your model or leave it in a different train/eval mode.
 """
 from __future__ import annotations
 
-import hashlib
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -16,9 +15,9 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from . import runcache
 from .data import TensorBatches
-
-CACHE_ENV = "COURSE_RUN_CACHE"
+from .runcache import CACHE_ENV  # noqa: F401  (re-exported: the variable `make test` sets)
 
 
 @dataclass
@@ -102,6 +101,17 @@ def predict(model: nn.Module, images: torch.Tensor, device: torch.device | str =
         model.train(was_training)
 
 
+def confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor, num_classes: int = 10) -> torch.Tensor:
+    """Counts [num_classes, num_classes]: row = true class, column = predicted class (int64, on the CPU)."""
+    labels, predictions = torch.as_tensor(labels).cpu().long(), torch.as_tensor(predictions).cpu().long()
+    if labels.shape != predictions.shape or labels.dim() != 1:
+        raise ValueError(f"labels and predictions must be 1-D and the same length, got shapes "
+                         f"{list(labels.shape)} and {list(predictions.shape)}; pass scores.argmax(dim=1) as predictions")
+    if len(labels) and (min(labels.min(), predictions.min()) < 0 or max(labels.max(), predictions.max()) >= num_classes):
+        raise ValueError(f"classes must be integers from 0 to {num_classes - 1}; raise num_classes if you have more")
+    return torch.bincount(labels * num_classes + predictions, minlength=num_classes ** 2).view(num_classes, num_classes)
+
+
 def fit(model: nn.Module, train_batches, optimizer: torch.optim.Optimizer, epochs: int,
         device: torch.device | str = "cpu", test_batches=None, scheduler=None, loss_fn=F.cross_entropy,
         progress: bool = True) -> History:
@@ -138,29 +148,7 @@ def fit(model: nn.Module, train_batches, optimizer: torch.optim.Optimizer, epoch
     return history
 
 
-# Run cache. When $COURSE_RUN_CACHE names a folder (`make test` sets one for its own run), a fit whose
-# starting weights, optimizer, data order and settings are identical to an earlier fit in the same
-# folder restores that result instead of training again. Off unless the variable is set.
-
-def _fingerprint(*parts) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        if isinstance(part, torch.Tensor):
-            t = part.detach().cpu().contiguous()
-            digest.update(f"{t.dtype}{tuple(t.shape)}".encode())
-            digest.update(t.view(torch.uint8).numpy().tobytes() if t.numel() < 1 << 22
-                          else f"{t.double().sum().item()!r}{t.double().abs().sum().item()!r}".encode())
-        elif isinstance(part, dict):
-            for key in sorted(part, key=str):
-                digest.update(str(key).encode())
-                digest.update(_fingerprint(part[key]).encode())
-        elif isinstance(part, (list, tuple)):
-            for item in part:
-                digest.update(_fingerprint(item).encode())
-        else:
-            digest.update(repr(part).encode())
-    return digest.hexdigest()
-
+# Run cache (see course_utils.runcache): active only when $COURSE_RUN_CACHE is set, as under `make test`.
 
 def _batches_key(batches):
     if batches is None:
@@ -172,37 +160,30 @@ def _batches_key(batches):
 
 
 def _cache_file(model, train_batches, optimizer, epochs, device, test_batches, scheduler, loss_fn) -> Path | None:
-    folder = os.environ.get(CACHE_ENV)
-    if not folder:
-        return None
     try:
         data = (_batches_key(train_batches), _batches_key(test_batches))
     except TypeError:
         return None  # only TensorBatches have a reproducible, fingerprintable order
     groups = [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
-    key = _fingerprint(type(model).__name__, repr(model), model.state_dict(), type(optimizer).__name__, groups,
-                       optimizer.state_dict()["state"], epochs, torch.device(device).type, data,
-                       getattr(loss_fn, "__name__", repr(loss_fn)),
-                       None if scheduler is None else (type(scheduler).__name__, scheduler.state_dict()))
-    return Path(folder) / f"fit-{key[:32]}.pt"
+    return runcache.cache_file("fit", type(model).__name__, repr(model), model.state_dict(),
+                               type(optimizer).__name__, groups, optimizer.state_dict()["state"], epochs,
+                               torch.device(device).type, data, getattr(loss_fn, "__name__", repr(loss_fn)),
+                               None if scheduler is None else (type(scheduler).__name__, scheduler.state_dict()))
 
 
 def _store(path: Path, history, model, train_batches, optimizer, scheduler) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.part")
-    torch.save({"history": asdict(history), "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "scheduler": None if scheduler is None else scheduler.state_dict(),
-                "generator": train_batches.generator.get_state(), "global_rng": torch.get_rng_state()}, tmp)
-    os.replace(tmp, path)
+    runcache.store(path, {"history": asdict(history), "model": model.state_dict(),
+                          "optimizer": optimizer.state_dict(),
+                          "scheduler": None if scheduler is None else scheduler.state_dict(),
+                          "generator": train_batches.generator.get_state(), "global_rng": torch.get_rng_state()})
 
 
 def _restore(path: Path, model, train_batches, optimizer, scheduler) -> History:
-    saved = torch.load(path, weights_only=True)
+    saved = runcache.load(path)
     model.load_state_dict(saved["model"])
     optimizer.load_state_dict(saved["optimizer"])
     if scheduler is not None:
         scheduler.load_state_dict(saved["scheduler"])
     train_batches.generator.set_state(saved["generator"])
     torch.set_rng_state(saved["global_rng"])
-    print(f"(identical run found in ${CACHE_ENV}: restored its trained weights and history)")
     return History(**saved["history"])

@@ -100,3 +100,18 @@ def test_run_cache_restores_an_identical_run(tmp_path, monkeypatch, capsys):
     run(lr=0.1)  # different settings: trained, stored separately
     assert len(list(tmp_path.glob("fit-*.pt"))) == 2
     assert not list(tmp_path.glob("*.part"))
+
+
+def test_confusion_matrix_counts_rows_true_columns_predicted():
+    labels = torch.tensor([0, 0, 1, 2, 2, 2])
+    preds = torch.tensor([0, 1, 1, 2, 0, 2])
+    cm = training.confusion_matrix(labels, preds, num_classes=3)
+    assert cm.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]] and cm.dtype == torch.int64
+    assert cm.sum().item() == 6 and cm.diag().sum().item() == 4
+
+
+def test_confusion_matrix_rejects_bad_input():
+    with pytest.raises(ValueError, match="same length"):
+        training.confusion_matrix(torch.tensor([0, 1]), torch.rand(2, 10))
+    with pytest.raises(ValueError, match="from 0 to 2"):
+        training.confusion_matrix(torch.tensor([0, 3]), torch.tensor([0, 1]), num_classes=3)

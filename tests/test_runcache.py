@@ -1,0 +1,30 @@
+import torch
+
+from course_utils import runcache
+
+
+def test_fingerprint_sees_values_shapes_and_structure():
+    a = torch.arange(6.0)
+    assert runcache.fingerprint(a) == runcache.fingerprint(a.clone())
+    assert runcache.fingerprint(a) != runcache.fingerprint(a.view(2, 3))
+    assert runcache.fingerprint(a) != runcache.fingerprint(a + 1e-6)
+    assert runcache.fingerprint({"x": 1, "y": [1, 2]}) == runcache.fingerprint({"y": [1, 2], "x": 1})
+    assert runcache.fingerprint([1, 2], 3) != runcache.fingerprint([1], 2, 3)
+    big = torch.zeros(1 << 22)
+    assert runcache.fingerprint(big) != runcache.fingerprint(big + 1)
+
+
+def test_cache_is_off_without_the_variable(monkeypatch):
+    monkeypatch.delenv(runcache.CACHE_ENV, raising=False)
+    assert runcache.cache_file("fit", 1, 2) is None
+
+
+def test_store_then_load_round_trip(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(runcache.CACHE_ENV, str(tmp_path / "cache"))
+    path = runcache.cache_file("demo", torch.ones(3), 0.5)
+    assert path.name.startswith("demo-") and path != runcache.cache_file("demo", torch.ones(3), 0.25)
+    runcache.store(path, {"weights": torch.ones(2, 2), "loss": [2.3, 1.1], "name": "x"})
+    assert path.exists() and not list(path.parent.glob("*.part"))
+    saved = runcache.load(path)
+    assert "identical run found" in capsys.readouterr().out
+    assert torch.equal(saved["weights"], torch.ones(2, 2)) and saved["loss"] == [2.3, 1.1]
