@@ -8,7 +8,7 @@ NBVAL  := --nbval --nbval-current-env --sanitize-with tests/sanitize.cfg
 # parallel test workers) spinning threads made small tensor operations up to 30x slower here.
 export OMP_WAIT_POLICY := PASSIVE
 
-.PHONY: help venv data course lab test notebooks student colab clean
+.PHONY: help venv data course lab test notebooks student colab bench clean
 
 help:
 	@echo "make course     execute every notebook into build/ (executed .ipynb + HTML) and print the times"
@@ -17,6 +17,7 @@ help:
 	@echo "make notebooks  re-execute notebooks in place (refresh committed outputs); NB=03 for one"
 	@echo "make student    rebuild the student editions in student/"
 	@echo "make colab      rewrite badges and Colab setup cells from [tool.course] in pyproject.toml"
+	@echo "make bench      time one training epoch per data path on this machine into bench/results.md"
 	@echo "make venv data  the environment (.venv, exact pins) and verified MNIST (data/)"
 
 venv: $(STAMP)
@@ -52,6 +53,11 @@ student: venv
 
 colab: venv
 	$(PY) -m course_utils.authoring colab
+
+# Seconds per training epoch, DataLoader + ToTensor vs preloaded tensors, for each case in
+# course_utils/bench.py; adds or refreshes this machine's section of bench/results.md.
+bench: venv data
+	$(PY) -m course_utils.bench
 
 clean:
 	rm -rf build .pytest_cache
