@@ -161,3 +161,56 @@ def show_weights(weights: torch.Tensor, ncols: int = 8, axes=None, size: float =
         ax.imshow(weights[i].view(28, 28).numpy(), cmap="RdBu", vmin=-limit, vmax=limit)
         ax.set_title(titles[i] if titles is not None else str(i), fontsize=9)
     return axes
+
+
+def show_predictions(images: torch.Tensor, labels: Sequence[int] | torch.Tensor, scores: torch.Tensor,
+                     ncols: int = 8, axes=None, size: float = 1.2):
+    """A grid of digits titled "label→prediction" and the model's confidence, green when right, red when wrong.
+
+    Args:
+        images: [N, 28, 28] or [N, 1, 28, 28].
+        labels: the true digits.
+        scores: the model's raw scores [N, 10]; the prediction is the argmax and the confidence its softmax
+            probability.
+    Returns:
+        The array of axes.
+    """
+    scores = torch.as_tensor(scores).detach().cpu().float()
+    if scores.dim() != 2 or len(scores) != len(images):
+        raise ValueError(f"scores must be [N, classes] with one row per image ({len(images)}), "
+                         f"got shape {list(scores.shape)}; pass the model's output for these images")
+    confidence, predictions = scores.softmax(dim=1).max(dim=1)
+    axes = show_digits(images, labels, predictions, ncols=ncols, axes=axes, size=size)
+    for ax, p in zip(np.asarray(axes).ravel(), confidence.tolist()):
+        ax.set_title(f"{ax.get_title()}\n{p:.0%}", fontsize=8, color=ax.title.get_color())
+    return axes
+
+
+def plot_confusion_matrix(matrix: torch.Tensor, ax=None, title: str = "", class_names: Sequence[str] | None = None):
+    """Counts of (true class, predicted class) as a grid: rows true, columns predicted, every count written.
+
+    The colour scale stops at the largest off-diagonal count, so the mistakes stay visible next to the
+    much larger diagonal (the correct predictions).
+    """
+    matrix = torch.as_tensor(matrix).detach().cpu()
+    if matrix.dim() != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"matrix must be square [classes, classes], got shape {list(matrix.shape)}; "
+                         "build it with course_utils.training.confusion_matrix(labels, predictions)")
+    n = len(matrix)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.6, 4.2))
+    off = matrix.clone().fill_diagonal_(0)
+    vmax = max(int(off.max()), 1)
+    ax.imshow(matrix.numpy(), cmap="Blues", vmin=0, vmax=vmax)
+    for i in range(n):
+        for j in range(n):
+            value = int(matrix[i, j])
+            ax.text(j, i, f"{value}", ha="center", va="center", fontsize=6 if value >= 1000 else 7,
+                    color="white" if value > vmax / 2 else "black")
+    names = list(class_names) if class_names is not None else [str(i) for i in range(n)]
+    ax.set_xticks(range(n), names)
+    ax.set_yticks(range(n), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    return ax

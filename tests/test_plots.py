@@ -60,3 +60,26 @@ def test_show_weights_one_picture_per_row_with_a_symmetric_scale():
     with pytest.raises(ValueError, match=r"\[N, 784\]"):
         plots.show_weights(torch.zeros(4, 28, 28))
     plt.close("all")
+
+
+def test_show_predictions_titles_with_confidence_and_colour():
+    scores = torch.zeros(3, 10)
+    scores[0, 4] = scores[1, 2] = scores[2, 7] = 10.0
+    axes = plots.show_predictions(torch.rand(3, 28, 28), [4, 5, 7], scores, ncols=3)
+    flat = axes.ravel()
+    assert flat[0].get_title() == "4→4\n100%" and flat[0].title.get_color() == "green"
+    assert flat[1].get_title().startswith("5→2") and flat[1].title.get_color() == "red"
+    with pytest.raises(ValueError, match="one row per image"):
+        plots.show_predictions(torch.rand(3, 28, 28), [4, 5, 7], torch.rand(2, 10))
+    plt.close("all")
+
+
+def test_plot_confusion_matrix_writes_every_count():
+    matrix = torch.tensor([[1000, 3], [7, 990]])
+    ax = plots.plot_confusion_matrix(matrix, title="cm")
+    assert [t.get_text() for t in ax.texts] == ["1000", "3", "7", "990"]
+    assert ax.get_xlabel() == "predicted" and ax.get_ylabel() == "true" and ax.get_title() == "cm"
+    assert ax.images[0].get_clim() == (0, 7)  # colours scaled to the largest mistake
+    with pytest.raises(ValueError, match="square"):
+        plots.plot_confusion_matrix(torch.zeros(2, 3))
+    plt.close("all")
