@@ -1,0 +1,218 @@
+"""From a trained model to something you can ship: checkpoints, export, and prediction on any image.
+
+``save_checkpoint``/``load_checkpoint`` keep the weights together with the architecture that produced
+them, write atomically and refuse a wrong or damaged file with a message that says what to do.
+``export_model`` writes a ``torch.export`` program that runs without this package. ``predict`` brings
+any picture of a digit into MNIST form (``preprocess``, from course_utils.preprocess), runs a model on
+it and says what it did.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import pickle
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .models import MLP
+from .preprocess import NoDigitFound, preprocess
+from .training import _check_model_device
+
+FORMAT = "course_utils.deploy/1"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be loaded: damaged, not a checkpoint, or made for another architecture."""
+
+
+def architecture(model: nn.Module) -> dict:
+    """What is needed to rebuild ``model``: its class, and for an MLP its sizes and activation."""
+    arch = {"class": type(model).__name__}
+    if isinstance(model, MLP):
+        arch.update(sizes=list(model.sizes), activation=type(model.activation).__name__)
+    return arch
+
+
+def _plain(value, where: str = "extra") -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{where} keys must be strings, got {key!r}")
+            _plain(item, f"{where}[{key!r}]")
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _plain(item, f"{where}[{i}]")
+    elif not (value is None or isinstance(value, (str, int, float, bool))):
+        raise TypeError(f"{where} is a {type(value).__name__}; a checkpoint's extra information may hold only "
+                        "str, int, float, bool, None, lists and dicts (so it loads with weights_only=True)")
+
+
+def _atomic_write(path: str | os.PathLike, write) -> Path:
+    """Call ``write(file)`` on a temporary file beside ``path``, then rename it to ``path`` in one step."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)  # atomic: readers see the old file or the new one, never half of one
+    finally:
+        if os.path.exists(tmp):  # the write failed: leave no debris behind
+            os.unlink(tmp)
+    return path
+
+
+def save_checkpoint(model: nn.Module, path: str | os.PathLike, extra: dict | None = None) -> Path:
+    """Save the weights (on the CPU), the architecture and ``extra`` notes (plain data) to ``path`` atomically."""
+    extra = {} if extra is None else extra
+    _plain(extra)
+    payload = {"format": FORMAT, "architecture": architecture(model), "extra": extra,
+               "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
+    return _atomic_write(path, lambda f: torch.save(payload, f))
+
+
+def _read(path: str | os.PathLike) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path.resolve()}; write one with save_checkpoint(model, {str(path)!r})")
+    damaged = (f"{path} is not a complete checkpoint: {{}}. Expected a file written by save_checkpoint (a zip "
+               "archive). Fix: save it again from the trained model, or copy the file again.")
+    if not zipfile.is_zipfile(path):
+        raise CheckpointError(damaged.format(f"it is {path.stat().st_size:,} bytes and has no zip directory "
+                                             "(truncated, or not a PyTorch file)"))
+    with zipfile.ZipFile(path) as archive:
+        bad = archive.testzip()
+    if bad is not None:
+        raise CheckpointError(damaged.format(f"the part {bad!r} fails its CRC checksum (bytes changed on disk)"))
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise CheckpointError(f"{path} holds Python objects, not just tensors (a whole model saved with "
+                              "torch.save(model)?); weights_only=True refuses to run code from a file. Fix: "
+                              "save with save_checkpoint(model, path), which stores the state_dict.") from err
+    except (RuntimeError, OSError, EOFError, KeyError, ValueError) as err:
+        raise CheckpointError(damaged.format(f"torch.load failed with {type(err).__name__}: {err}")) from err
+    if isinstance(saved, dict) and saved.get("format") == FORMAT:
+        return saved
+    if isinstance(saved, dict) and saved and all(isinstance(v, torch.Tensor) for v in saved.values()):
+        return {"format": None, "architecture": None, "extra": {}, "state_dict": saved}  # a bare state_dict
+    raise CheckpointError(f"{path} is a PyTorch file but not a checkpoint: expected a state_dict or a file "
+                          f"written by save_checkpoint, got a {type(saved).__name__}.")
+
+
+def checkpoint_info(path: str | os.PathLike) -> dict:
+    """The architecture and extra notes stored in a checkpoint, with the shape of each weight tensor."""
+    saved = _read(path)
+    return {"architecture": saved["architecture"], "extra": saved["extra"],
+            "shapes": {k: list(v.shape) for k, v in saved["state_dict"].items()}}
+
+
+def _build(arch: dict | None, path) -> nn.Module:
+    if arch is None:
+        raise CheckpointError(f"{path} is a bare state_dict with no architecture stored, so it cannot be rebuilt. "
+                              "Fix: pass the model to load into, e.g. load_checkpoint(path, model=MLP()).")
+    activation = getattr(nn, str(arch.get("activation")), None)
+    if arch.get("class") != "MLP" or not (isinstance(activation, type) and issubclass(activation, nn.Module)):
+        raise CheckpointError(f"{path} was saved from {arch}, which load_checkpoint cannot rebuild by itself. "
+                              "Fix: build that model yourself and pass it: load_checkpoint(path, model=...).")
+    return MLP(tuple(arch["sizes"]), activation=activation)
+
+
+def load_checkpoint(path: str | os.PathLike, model: nn.Module | None = None,
+                    device: torch.device | str = "cpu") -> nn.Module:
+    """Load a checkpoint with ``torch.load(weights_only=True)`` and return the model.
+
+    Args:
+        model: the model to fill; its architecture must match the stored one. By default a new MLP is
+            built from the stored sizes and activation and put on ``device``.
+    Raises:
+        CheckpointError: the file is damaged, is not a checkpoint, or does not fit ``model``.
+    """
+    saved = _read(path)
+    arch, state = saved["architecture"], saved["state_dict"]
+    if model is None:
+        model = _build(arch, path).to(device)
+    elif arch is not None and architecture(model) != arch:
+        differ = [f"{k}: file {arch.get(k)!r}, your model {architecture(model).get(k)!r}"
+                  for k in sorted(set(arch) | set(architecture(model))) if arch.get(k) != architecture(model).get(k)]
+        fix = (f"build MLP(sizes={tuple(arch['sizes'])}, activation=nn.{arch['activation']}), or call "
+               "load_checkpoint(path) without a model to rebuild it" if arch.get("class") == "MLP"
+               else "build the model the checkpoint was saved from")
+        raise CheckpointError(f"{path} was saved from a different architecture ({'; '.join(differ)}). Fix: {fix}.")
+    mine = model.state_dict()
+    problems = [f"{k} missing from the file" for k in mine if k not in state]
+    problems += [f"{k} in the file but not in the model" for k in state if k not in mine]
+    problems += [f"{k} is {list(state[k].shape)} in the file but {list(mine[k].shape)} in the model"
+                 for k in state if k in mine and state[k].shape != mine[k].shape]
+    if problems:
+        raise CheckpointError(f"{path} does not fit this model: " + "; ".join(problems[:4])
+                              + ". Fix: build the model with the architecture the checkpoint was saved from.")
+    model.load_state_dict(state)
+    return model
+
+
+def export_model(model: nn.Module, path: str | os.PathLike, example: torch.Tensor | None = None) -> Path:
+    """Export a CPU copy of ``model`` (eval mode, any batch size) with torch.export and save it atomically.
+
+    ``example`` is one input batch; for an MLP it defaults to zeros of shape [2, 1, 28, 28].
+    The file loads with ``load_exported`` (plain torch, no course_utils needed).
+    """
+    if example is None:
+        if not isinstance(model, MLP) or model.sizes[0] != 784:
+            raise ValueError("pass example=, a batch of inputs of the shape the model takes")
+        example = torch.zeros(2, 1, 28, 28)
+    frozen = copy.deepcopy(model).cpu().eval()  # the learner's model is neither moved nor switched to eval
+    program = torch.export.export(frozen, (example.cpu(),), dynamic_shapes=({0: torch.export.Dim("batch")},))
+    return _atomic_write(path, lambda f: torch.export.save(program, f))
+
+
+def load_exported(path: str | os.PathLike) -> nn.Module:
+    """The callable module inside a file written by ``export_model`` (``torch.export.load(path).module()``)."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"no exported model at {Path(path).resolve()}; write one with export_model(model, path)")
+    return torch.export.load(str(path)).module()
+
+
+@dataclass
+class Prediction:
+    """What ``predict`` found: class probabilities [10] (None when there was no digit) and how it got there."""
+
+    probabilities: torch.Tensor | None
+    steps: list[str] = field(default_factory=list)
+    image: torch.Tensor | None = None  # [1, 28, 28]: what the model saw
+    message: str = ""
+
+    @property
+    def digit(self) -> int | None:
+        return None if self.probabilities is None else int(self.probabilities.argmax())
+
+    def __str__(self) -> str:
+        head = self.message or f"digit {self.digit} ({self.probabilities.max().item():.1%} probability)"
+        return head + "".join(f"\n  {i}. {s}" for i, s in enumerate(self.steps, 1))
+
+
+@torch.no_grad()
+def predict(model: nn.Module, image, device: torch.device | str = "cpu") -> Prediction:
+    """Preprocess ``image`` (see ``preprocess``), run ``model`` (a module or an exported one) and explain."""
+    try:
+        x, steps = preprocess(image)
+    except NoDigitFound as err:
+        return Prediction(None, err.steps, None, str(err))
+    device = _check_model_device(model, device)
+    exported = isinstance(model, torch.fx.GraphModule)  # exported programs are always in eval mode
+    was_training = model.training
+    if not exported:
+        model.eval()
+    try:
+        scores = model(x[None].to(device))[0].float().cpu()  # [1, 1, 28, 28] -> [10]
+    finally:
+        if not exported:
+            model.train(was_training)
+    return Prediction(torch.softmax(scores, dim=0), steps, x)

@@ -1,0 +1,229 @@
+import os
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from course_utils import deploy
+from course_utils.deploy import (CheckpointError, checkpoint_info, export_model, load_checkpoint, load_exported,
+                                 predict, save_checkpoint)
+from course_utils.mnist_files import MnistUnavailable
+from course_utils.models import MLP
+
+
+def model(seed=0, **kwargs):
+    torch.manual_seed(seed)
+    return MLP(**kwargs)
+
+
+def same_weights(a, b):
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def digit(height=120, width=90):
+    """A synthetic '0' (an ellipse outline): 1.0 ink on 0.0 background."""
+    r, c = np.mgrid[0:height, 0:width]
+    d = np.sqrt(((r - height / 2) / (height * 0.35)) ** 2 + ((c - width / 2) / (width * 0.3)) ** 2)
+    return (np.abs(d - 1) < 0.15).astype(np.float32)
+
+
+@pytest.fixture
+def saved(tmp_path):
+    net = model()
+    path = save_checkpoint(net, tmp_path / "net.pt", extra={"val_acc": 0.93, "lr": 1e-2, "note": ["adam", 2]})
+    return net, path
+
+
+def test_round_trip_rebuilds_the_architecture(saved):
+    net, path = saved
+    again = load_checkpoint(path)
+    assert isinstance(again, MLP) and again.sizes == net.sizes and same_weights(net, again)
+    relu = model(sizes=(784, 32, 10), activation=nn.ReLU)
+    back = load_checkpoint(save_checkpoint(relu, path.parent / "relu.pt"))
+    assert isinstance(back.activation, nn.ReLU) and back.sizes == (784, 32, 10) and same_weights(relu, back)
+
+
+def test_load_into_a_given_model_and_info(saved):
+    net, path = saved
+    target = model(seed=1)
+    assert load_checkpoint(path, model=target) is target and same_weights(net, target)
+    info = checkpoint_info(path)
+    assert info["architecture"] == {"class": "MLP", "sizes": [784, 16, 16, 10], "activation": "Sigmoid"}
+    assert info["extra"] == {"val_acc": 0.93, "lr": 1e-2, "note": ["adam", 2]}
+    assert info["shapes"]["layer1.weight"] == [16, 784]
+
+
+def test_checkpoint_is_a_plain_weights_only_file(saved):
+    _, path = saved
+    raw = torch.load(path, weights_only=True)
+    assert raw["format"] == deploy.FORMAT and set(raw) == {"format", "architecture", "extra", "state_dict"}
+
+
+def test_save_is_atomic_a_crash_leaves_the_old_file(saved, monkeypatch):
+    net, path = saved
+    before = path.read_bytes()
+
+    def crash(obj, f):
+        f.write(b"PK half a checkpoint")
+        raise KeyboardInterrupt("power cut")
+
+    monkeypatch.setattr(deploy.torch, "save", crash)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(model(seed=5), path)
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(path.parent)) == ["net.pt"]  # no temporary file left behind
+
+
+def test_extra_must_be_plain_data(tmp_path):
+    with pytest.raises(TypeError, match="extra"):
+        save_checkpoint(model(), tmp_path / "x.pt", extra={"optimizer": torch.optim.SGD(model().parameters(), lr=1)})
+    assert not (tmp_path / "x.pt").exists()
+
+
+def test_wrong_architecture_is_explained(saved):
+    _, path = saved
+    with pytest.raises(CheckpointError, match=r"different architecture.*sizes.*Fix: build MLP\(sizes=\(784, 16, 16, 10\)"):
+        load_checkpoint(path, model=model(sizes=(784, 32, 10)))
+    with pytest.raises(CheckpointError, match="activation: file 'Sigmoid', your model 'ReLU'"):
+        load_checkpoint(path, model=model(activation=nn.ReLU))  # same shapes: load_state_dict would accept it
+
+
+def test_other_models_are_checked_by_shape(tmp_path):
+    path = save_checkpoint(nn.Linear(4, 3), tmp_path / "lin.pt")
+    with pytest.raises(CheckpointError, match=r"weight is \[3, 4\] in the file but \[2, 4\]"):
+        load_checkpoint(path, model=nn.Linear(4, 2))
+    with pytest.raises(CheckpointError, match="cannot rebuild"):
+        load_checkpoint(path)
+    target = nn.Linear(4, 3)
+    load_checkpoint(path, model=target)
+
+
+def test_bare_state_dict(tmp_path):
+    net = model()
+    torch.save(net.state_dict(), tmp_path / "bare.pt")
+    assert same_weights(net, load_checkpoint(tmp_path / "bare.pt", model=model(seed=3)))
+    with pytest.raises(CheckpointError, match="bare state_dict"):
+        load_checkpoint(tmp_path / "bare.pt")
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "junk", "flipped"])
+def test_damaged_files_give_a_clear_message(saved, damage):
+    _, path = saved
+    data = bytearray(path.read_bytes())
+    if damage == "truncated":
+        data = data[: len(data) // 2]
+    elif damage == "empty":
+        data = b""
+    elif damage == "junk":
+        data = b"this is not a checkpoint at all"
+    else:
+        data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="not a complete checkpoint.*Fix: save it again"):
+        load_checkpoint(path)
+
+
+def test_whole_pickled_model_and_missing_file(tmp_path):
+    torch.save(model(), tmp_path / "whole.pt")
+    with pytest.raises(CheckpointError, match="weights_only"):
+        load_checkpoint(tmp_path / "whole.pt")
+    with pytest.raises(FileNotFoundError, match="save_checkpoint"):
+        load_checkpoint(tmp_path / "nothing.pt")
+    torch.save([1, 2, 3], tmp_path / "list.pt")
+    with pytest.raises(CheckpointError, match="not a checkpoint"):
+        load_checkpoint(tmp_path / "list.pt")
+
+
+def test_export_gives_identical_outputs_and_leaves_the_model_alone(tmp_path):
+    net = model().train()
+    path = export_model(net, tmp_path / "net.pt2")
+    assert net.training and path.stat().st_size > 0
+    exported = load_exported(path)
+    for n in (1, 2, 7, 64):
+        x = torch.rand(n, 1, 28, 28)
+        with torch.no_grad():
+            assert torch.equal(exported(x), net(x))
+    assert list(tmp_path.iterdir()) == [path]
+    with pytest.raises(ValueError, match="example"):
+        export_model(nn.Linear(3, 2), tmp_path / "lin.pt2")
+    export_model(nn.Linear(3, 2), tmp_path / "lin.pt2", example=torch.zeros(2, 3))
+    with pytest.raises(FileNotFoundError):
+        load_exported(tmp_path / "missing.pt2")
+
+
+def test_predict_explains_and_restores_the_mode():
+    net = model().train()
+    result = predict(net, digit())
+    assert net.training
+    assert result.probabilities.shape == (10,) and result.probabilities.sum().item() == pytest.approx(1, abs=1e-5)
+    assert result.digit == int(result.probabilities.argmax()) and result.image.shape == (1, 28, 28)
+    assert result.steps and f"digit {result.digit}" in str(result)
+
+
+@pytest.mark.parametrize("name", ["blank", "all ink", "white paper"])
+def test_predict_on_an_empty_image_gives_a_message_not_a_prediction(name):
+    image = {"blank": np.zeros((28, 28)), "all ink": np.ones((28, 28)),
+             "white paper": np.full((112, 112), 255, np.uint8)}[name]
+    result = predict(model(), image)
+    assert result.probabilities is None and result.digit is None and result.image is None
+    assert "No digit found" in result.message and str(result).startswith("No digit found")
+
+
+def test_predict_on_odd_inputs_agrees_with_the_plain_digit(tmp_path):
+    net = model()
+    base = predict(net, digit()).probabilities
+    d = digit()
+    odd = {"tiny 5x5": torch.nn.functional.interpolate(torch.from_numpy(d)[None, None], size=(5, 5),
+                                                       mode="area")[0, 0],
+           "huge 1000x800": np.kron(digit(80, 100), np.ones((10, 10), np.float32)),
+           "rgb uint8": np.repeat((d * 255).astype(np.uint8)[..., None], 3, axis=2),
+           "inverted": 1 - d,
+           "float 0-255": d * 255.0}
+    for name, image in odd.items():
+        result = predict(net, image)
+        assert result.probabilities is not None and result.image.shape == (1, 28, 28), name
+    assert torch.allclose(predict(net, odd["rgb uint8"]).probabilities, base, atol=1e-3)
+    assert torch.allclose(predict(net, odd["inverted"]).probabilities, base, atol=1e-3)
+    exported = load_exported(export_model(net, tmp_path / "e.pt2"))
+    assert torch.equal(predict(exported, d).probabilities, predict(net, d).probabilities)
+
+
+def test_predict_checks_the_device():
+    with pytest.raises(ValueError, match="device"):
+        predict(model(), digit(), device="meta")
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    from course_utils.data import mnist_tensors
+
+    try:
+        return mnist_tensors(train=True), mnist_tensors(train=False)
+    except MnistUnavailable as err:
+        pytest.skip(f"MNIST not available: {err}")
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny networks train far faster on one CPU thread (and do not stall on a busy machine)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_real_mnist_digit_prediction_unchanged_by_preprocessing(mnist, one_thread):
+    (x, y), (xt, _) = mnist
+    net = model()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+    for i in range(0, 10_000, 100):  # a quick model: one pass over 10,000 images
+        opt.zero_grad()
+        nn.functional.cross_entropy(net(x[i:i + 100]), y[i:i + 100]).backward()
+        opt.step()
+    with torch.no_grad():
+        direct = net(xt[:200]).argmax(1)
+    via_predict = torch.tensor([predict(net, xt[i]).digit for i in range(200)])
+    assert (via_predict == direct).float().mean() >= 0.97
+    assert via_predict[0] == direct[0]
