@@ -1,0 +1,83 @@
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import torch
+import traitlets
+
+from course_utils.canvas import EMPTY_MESSAGE, DigitCanvas, live_predictions
+from course_utils.deploy import predict
+from course_utils.models import MLP
+
+
+def paper_digit(size=112):
+    """A dark '0' drawn on white paper, as the pad sends it: uint8, ink 0, paper 255."""
+    r, c = np.mgrid[0:size, 0:size]
+    d = np.sqrt(((r - size / 2) / (size * 0.3)) ** 2 + ((c - size / 2) / (size * 0.2)) ** 2)
+    return np.where(np.abs(d - 1) < 0.15, 0, 255).astype(np.uint8)
+
+
+def net():
+    torch.manual_seed(0)
+    return MLP()
+
+
+def test_a_new_canvas_is_blank_and_synced_traits_are_tagged():
+    canvas = DigitCanvas()
+    assert canvas.image() is None and canvas.message == EMPTY_MESSAGE
+    for name in ("pixels", "probabilities", "seen", "message", "grid", "brush", "_esm", "_css"):
+        assert canvas.trait_metadata(name, "sync"), name
+
+
+def test_load_resizes_to_the_grid_and_image_reads_it_back():
+    canvas = DigitCanvas(paper_digit(300), grid=56)
+    image = canvas.image()
+    assert image.shape == (56, 56) and image.dtype == np.uint8 and image.min() < 50 and image.max() == 255
+    canvas.load(np.zeros((28, 28)) + np.eye(28))  # floats in 0-1 are read as 0-1
+    assert canvas.image().max() > 100
+    canvas.clear()
+    assert canvas.image() is None
+
+
+def test_bad_pixels_and_grid_are_refused_with_a_reason():
+    canvas = DigitCanvas()
+    with pytest.raises(traitlets.TraitError, match="12544"):
+        canvas.pixels = [0] * 100
+    with pytest.raises(ValueError, match="grid"):
+        DigitCanvas(grid=10)
+    with pytest.raises(ValueError, match=r"\[H, W\]"):
+        canvas.load(np.zeros((3, 28, 28)))
+
+
+def test_live_predictions_follow_the_drawing():
+    canvas = DigitCanvas(paper_digit())
+    model = net()
+    handler = live_predictions(canvas, model)
+    expected = predict(model, paper_digit())
+    assert canvas.probabilities == pytest.approx(expected.probabilities.tolist(), abs=1e-4)
+    assert len(canvas.seen) == 784 and f"says {expected.digit}" in canvas.message
+    canvas.clear()  # the Clear button: bars go, the friendly message comes back
+    assert canvas.probabilities == [] and canvas.seen == [] and canvas.message == EMPTY_MESSAGE
+    canvas.pixels = [255] * canvas.grid ** 2  # a white page: no digit, no prediction
+    assert canvas.probabilities == [] and canvas.message.startswith("No digit found")
+    canvas.unobserve(handler, names="pixels")
+    canvas.load(paper_digit())
+    assert canvas.probabilities == []
+
+
+def test_live_predictions_wants_a_canvas():
+    with pytest.raises(TypeError, match="DigitCanvas"):
+        live_predictions(object(), net())
+
+
+def test_front_end_code_uses_the_default_export_and_parses():
+    esm = DigitCanvas._esm if isinstance(DigitCanvas._esm, str) else str(DigitCanvas._esm)
+    assert "export default { render }" in esm and "export function" not in esm
+    for name in ("pixels", "probabilities", "seen", "message", "grid", "brush"):
+        assert f'"{name}"' in esm or f'"change:{name}"' in esm
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: JavaScript syntax not checked")
+    result = subprocess.run([node, "--input-type=module", "--check"], input=esm, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
