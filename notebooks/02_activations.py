@@ -1,0 +1,371 @@
+# %% [markdown]
+# # 02 · Activations: why a network needs something between its layers
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/02_activations.ipynb)
+#
+# The network this course builds has three layers of neurons, and between them sits a small
+# function, the *sigmoid*. This chapter shows why it is there. First you watch three linear
+# layers collapse into one, on real MNIST images, to within rounding error. Then you put sigmoids
+# between them and measure that no single layer can imitate the result. After that the sigmoid
+# itself: its formula, its range, its slope, and two common alternatives (tanh and ReLU). Last,
+# a single neuron you can steer with sliders.
+
+# %% tags=["colab-setup"]
+# Colab only: install the course's helper package, course_utils, from GitHub.
+# Locally (after `make venv`) it is already installed and this cell does nothing.
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
+                    "git+https://github.com/nn-from-pixels/mnist-course@main"], check=True)
+
+# %% tags=["nbval-ignore-output"]
+import matplotlib.pyplot as plt
+import torch
+from torch import nn
+
+from course_utils.checks import check_function
+from course_utils.data import mnist_tensors
+from course_utils.env import describe_device, pick_device, seed_everything
+from course_utils.widgets import neuron_explorer, plot_neuron
+
+seed_everything(0)
+device = pick_device()
+print(describe_device(device))
+
+# %% [markdown]
+# Everything in this chapter is small enough for the CPU, so the tensors stay there whatever
+# `device` says; later chapters, which train, move their work to the device.
+#
+# ## Three linear layers are one linear layer
+#
+# A linear layer computes `W x + b`: every output is a weighted sum of the inputs plus a constant.
+# The learning guide's network has three of them, 784 → 16 → 16 → 10. Build them, leave out
+# the sigmoids, and feed in real test images, flattened to 784 numbers each.
+
+# %%
+images, labels = mnist_tensors(train=False)
+x = images[:5000].flatten(start_dim=1)          # [5000, 1, 28, 28] -> [5000, 784]
+print("inputs:", tuple(x.shape), "pixel values from", x.min().item(), "to", x.max().item())
+
+layer1, layer2, layer3 = nn.Linear(784, 16), nn.Linear(16, 16), nn.Linear(16, 10)
+with torch.no_grad():
+    stacked = layer3(layer2(layer1(x)))          # [5000, 784] -> [5000, 16] -> [5000, 16] -> [5000, 10]
+print("output of the stack:", tuple(stacked.shape))
+
+# %% [markdown]
+# Write the stack out: `W3 (W2 (W1 x + b1) + b2) + b3`. Multiplying out the brackets gives
+# `(W3 W2 W1) x + (W3 W2 b1 + W3 b2 + b3)`, which is again *one* weight matrix times `x` plus *one*
+# bias. Compute that matrix and that bias from the three layers and put them into a single
+# `nn.Linear(784, 10)`:
+
+# %%
+with torch.no_grad():
+    W = layer3.weight @ layer2.weight @ layer1.weight                      # [10, 16] @ [16, 16] @ [16, 784] -> [10, 784]
+    b = layer3.weight @ (layer2.weight @ layer1.bias + layer2.bias) + layer3.bias  # [10]
+    single = nn.Linear(784, 10)
+    single.weight.copy_(W)
+    single.bias.copy_(b)
+    one_layer = single(x)
+print("combined weight:", tuple(W.shape), "| combined bias:", tuple(b.shape))
+print("parameters: three layers", sum(p.numel() for layer in (layer1, layer2, layer3) for p in layer.parameters()),
+      "| one layer", sum(p.numel() for p in single.parameters()))
+
+# %% tags=["nbval-ignore-output"]
+largest_difference = (one_layer - stacked).abs().max().item()
+print(f"largest difference over {stacked.numel():,} outputs: {largest_difference:.1e}"
+      f" (the outputs themselves are up to {stacked.abs().max().item():.2f})")
+assert largest_difference < 1e-5
+
+# %% [markdown]
+# The single layer reproduces all 50,000 outputs (5,000 images × 10 scores) to within float32
+# rounding, far below the 10⁻⁵ the `assert` allows (the exact difference depends on the
+# processor, which is why it is checked by an `assert`). So the three-layer stack, with 13,002
+# parameters, can compute nothing that a 7,850-parameter single layer cannot: extra linear
+# layers add cost, not power.
+#
+# ## With sigmoids in between, no single layer fits
+#
+# Now put a sigmoid after the first and second layer, as the guide's network does. Is there still
+# some `W` and `b` that reproduces the outputs? We can ask directly: `torch.linalg.lstsq` finds
+# the weights and bias that make a single linear layer's outputs as close as possible (in
+# squared error) to the targets, over all 5,000 images at once. A column of ones appended to the
+# pixels carries the bias. Two practical details: pixels that are blank in every image carry no
+# information and would make the problem degenerate, so they are left out (their weights could be
+# anything), and the fit runs in float64, since float32 is not precise enough for a least-squares
+# problem this size to come out exact.
+#
+# As a sanity check, fit the linear stack too: there a perfect fit exists, so lstsq should find
+# it. The error is reported as a fraction of how much the outputs vary from image to image (0 %:
+# a perfect fit; 100 %: no better than predicting the average output for every image).
+
+# %%
+def sigmoid_stack(x, scale=1.0):
+    """The guide's network: layer, sigmoid, layer, sigmoid, layer; `scale` multiplies what enters each sigmoid."""
+    h = torch.sigmoid(scale * layer1(x))         # [N, 784] -> [N, 16]
+    h = torch.sigmoid(scale * layer2(h))         # [N, 16] -> [N, 16]
+    return layer3(h)                             # [N, 16] -> [N, 10]
+
+
+with torch.no_grad():
+    targets = {"three linear layers": stacked,
+               "with sigmoids": sigmoid_stack(x),
+               "with sigmoids, scaled x10": sigmoid_stack(x, scale=10.0)}
+inked = x.amax(dim=0) > 0                                                 # [784]: pixels with ink in some image
+print(f"{(~inked).sum().item()} of the 784 pixels are blank in all {len(x):,} images; the fit leaves them out")
+X = torch.cat([x[:, inked], torch.ones(len(x), 1)], dim=1).double()      # [5000, inked pixels + 1]
+Y = torch.cat(list(targets.values()), dim=1).double()                     # [5000, 30]: three fits at once
+best = torch.linalg.lstsq(X, Y, driver="gels").solution                   # [inked pixels + 1, 30]
+fit_errors = {}
+for (name, y), w_and_b in zip(targets.items(), best.split(10, dim=1)):
+    y = y.double()
+    fitted = X @ w_and_b                                                  # best single layer's outputs, [5000, 10]
+    fit_errors[name] = ((fitted - y).norm() / (y - y.mean(dim=0)).norm()).item()
+    print(f"{name:<27} best single layer misses {fit_errors[name]:6.1%} of the variation")
+
+# %%
+assert fit_errors["three linear layers"] < 1e-3
+assert 0.002 < fit_errors["with sigmoids"] < fit_errors["with sigmoids, scaled x10"]
+
+# %% [markdown]
+# Three things to read from this:
+#
+# * The linear stack is fitted perfectly (0.0 %), as the algebra promised.
+# * With sigmoids, even the *best* single layer misses part of the outputs, so the sigmoid
+#   network computes something no single linear layer can.
+# * At the network's random starting weights the miss is small (under 1 %). The sigmoid is
+#   curved, but near 0 it is almost a straight line, and with these small starting weights the
+#   numbers fed into it stay near 0. Make everything that enters the sigmoids ten times larger
+#   (as larger weights and biases would) and they bend much more: then the best linear imitation
+#   misses about a third. Training moves the weights to
+#   wherever bending helps.
+#
+# The same thing in a picture: a tiny network with one input and one output, 1 → 8 → 8 → 1,
+# drawn over a range of inputs. Without activations, whatever its weights, the result is a
+# straight line; with sigmoids it can bend.
+
+# %%
+torch.manual_seed(1)
+tiny = [nn.Linear(1, 8), nn.Linear(8, 8), nn.Linear(8, 1)]
+with torch.no_grad():
+    for layer in tiny:
+        layer.weight.mul_(4.0)                   # larger weights so the bends are easy to see
+    t = torch.linspace(-3, 3, 200).unsqueeze(1)  # [200, 1]: 200 inputs, one number each
+    straight = tiny[2](tiny[1](tiny[0](t)))
+    bent = tiny[2](torch.sigmoid(tiny[1](torch.sigmoid(tiny[0](t)))))
+fig, axes = plt.subplots(1, 2, figsize=(8, 2.6))
+axes[0].plot(t, straight)
+axes[0].set_title("1 → 8 → 8 → 1, no activation")
+axes[1].plot(t, bent, color="tab:orange")
+axes[1].set_title("the same weights, sigmoids between")
+for ax in axes:
+    ax.set_xlabel("input")
+    ax.grid(alpha=0.3)
+axes[0].set_ylabel("output")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## The sigmoid
+#
+# The sigmoid squashes any number `z` into the interval between 0 and 1:
+#
+# $$\sigma(z) = \frac{1}{1 + e^{-z}}$$
+#
+# Large negative `z` makes `e^{-z}` huge, so σ is near 0; large positive `z` makes it vanish, so
+# σ is near 1; and σ(0) = 1/2. Here it is written by hand and compared with PyTorch's own:
+
+# %%
+z = torch.tensor([-20.0, -5.0, -2.0, 0.0, 2.0, 5.0, 20.0])
+by_hand = 1 / (1 + torch.exp(-z))
+for zi, si in zip(z.tolist(), by_hand.tolist()):
+    print(f"sigma({zi:5.1f}) = {si:.6g}")
+assert torch.allclose(by_hand, torch.sigmoid(z))
+print("matches torch.sigmoid:", torch.allclose(by_hand, torch.sigmoid(z)))
+print("sigma(20) == 1.0 exactly in float32:", torch.sigmoid(torch.tensor(20.0)).item() == 1.0)
+
+# %% [markdown]
+# Mathematically σ never reaches 0 or 1. In float32, though, σ(20) is rounded to exactly 1.0:
+# the true value is 1 − σ(−20) = 1 − 2·10⁻⁹, closer to 1 than float32 can resolve. So in
+# practice a sigmoid can output exactly 1. Rounding like this is one reason PyTorch's loss functions take
+# raw scores rather than already-squashed values.
+#
+# ### Its slope
+#
+# Learning (chapter 05) follows slopes, so the slope of each activation matters. Autograd
+# measures the sigmoid's slope at 2,001 points from −10 to 10; calculus says it is
+# σ(z)·(1 − σ(z)).
+
+# %%
+zs = (torch.arange(-1000, 1001) / 100).requires_grad_()   # -10.00, -9.99, ..., 10.00 (0 exactly in the middle)
+torch.sigmoid(zs).sum().backward()
+slope = zs.grad
+s = torch.sigmoid(zs.detach())
+assert torch.allclose(slope, s * (1 - s))
+top = slope.argmax()
+print(f"slope from autograd matches sigma*(1-sigma): {torch.allclose(slope, s * (1 - s))}")
+print(f"largest slope: {slope.max().item():.4f} at z = {zs[top].item():.2f}")
+print(f"slope at z = 2: {slope[1200].item():.4f}, at z = 5: {slope[1500].item():.4f}, at z = 10: {slope[2000].item():.1e}")
+
+# %% [markdown]
+# The sigmoid is steepest at 0, where its slope is exactly 0.25, and it flattens fast: at z = 5
+# the slope has dropped to 0.0066. A signal passing back through a sigmoid is multiplied by at
+# most a quarter, and by almost nothing when the neuron sits far out on a flat end.
+#
+# ## Two other activations: tanh and ReLU
+#
+# * **tanh** has the same S shape, stretched to the range −1 to 1: tanh(z) = 2σ(2z) − 1.
+# * **ReLU** (rectified linear unit) is max(0, z): zero for negative inputs, the input itself
+#   otherwise. Its slope is 0 or 1, so it never squashes a signal it lets through.
+#
+# Check the tanh identity, then draw all three with their slopes (autograd again):
+
+# %%
+assert torch.allclose(torch.tanh(zs.detach()), 2 * torch.sigmoid(2 * zs.detach()) - 1, atol=1e-6)
+print("tanh(z) == 2 sigma(2z) - 1:", torch.allclose(torch.tanh(zs.detach()), 2 * torch.sigmoid(2 * zs.detach()) - 1, atol=1e-6))
+activations = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "ReLU": torch.relu}
+fig, (ax_f, ax_d) = plt.subplots(1, 2, figsize=(9, 3))
+for name, f in activations.items():
+    zz = zs.detach().clone().requires_grad_()
+    out = f(zz)
+    out.sum().backward()
+    ax_f.plot(zz.detach(), out.detach(), label=name, linewidth=2.5 if name == "sigmoid" else 1.5)
+    ax_d.plot(zz.detach(), zz.grad, label=name, linewidth=2.5 if name == "sigmoid" else 1.5)
+    print(f"{name:<8} output range on [-10, 10]: {out.min().item():7.4f} to {out.max().item():7.4f}"
+          f" | slope at 0: {zz.grad[1000].item():.2f}, largest slope: {zz.grad.max().item():.2f}")
+ax_f.set_ylim(-1.2, 3)
+ax_f.set_title("activation(z)")
+ax_d.set_title("slope d activation / dz")
+ax_d.axhline(0.25, color="grey", linestyle=":", linewidth=1)
+for ax in (ax_f, ax_d):
+    ax.set_xlim(-5, 5)
+    ax.set_xlabel("z")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# (At exactly 0 ReLU has a corner; PyTorch defines its slope there as 0, as printed.) The guide
+# follows 3Blue1Brown and uses the sigmoid; most networks today use ReLU. Chapter 10 swaps the
+# activation in the trained network and compares.
+#
+# ## One neuron, by hand
+#
+# Take the smallest possible case: a neuron with a single input `x`, one weight `w` and one bias
+# `b`, computing σ(w·x + b). Move the sliders below (in Colab or Jupyter) and watch:
+#
+# * `w` sets how steep the switch from 0 to 1 is, and its sign sets the direction;
+# * `b` slides the switch sideways: the output crosses 0.5 where w·x + b = 0, at x = −b/w
+#   (the dotted line).
+#
+# The first plot is drawn for the starting values and stays as it is, so there is something to
+# compare with; the sliders and the plot they redraw appear below it. (Viewed on GitHub, only the
+# first plot appears.)
+
+# %% tags=["nbval-ignore-output"]
+explorer = neuron_explorer(w=1.0, b=0.0)
+
+# %%
+print("starting curve:", explorer.static_figure.axes[0].get_title())
+assert explorer.static_figure.axes[0].get_title() == "sigmoid(1·x + 0)"
+
+# %% [markdown]
+# Four settings side by side, with the switch point −b/w of each printed. Try to reproduce
+# each of them with the sliders, or with `explorer.update(w, b)`, which draws the curve for any
+# weight and bias.
+
+# %%
+settings = [(1.0, 0.0), (5.0, 0.0), (5.0, -10.0), (-2.0, 3.0)]
+fig, axes = plt.subplots(1, 4, figsize=(12, 2.4), sharey=True)
+for (w, b), ax in zip(settings, axes):
+    plot_neuron(w, b, ax=ax)
+    switch = -b / w + 0.0                        # + 0.0 turns -0.0 into 0.0
+    out = torch.sigmoid(torch.tensor(w * switch + b)).item()
+    print(f"w = {w:4.1f}, b = {b:5.1f}: switch point x = {switch:4.1f}, output there = {out}")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## Exercises
+#
+# **Exercise 1.** Write the sigmoid yourself, for a whole tensor at once, using only
+# `torch.exp` and arithmetic. The check compares it with `torch.sigmoid`.
+
+# %% tags=["solution"]
+def my_sigmoid(z: torch.Tensor) -> torch.Tensor:
+    """The sigmoid 1 / (1 + e^(-z)), elementwise.
+
+    Hint: torch.exp(-z) gives e^(-z) for every element; the rest is ordinary arithmetic on tensors.
+    """
+    return 1 / (1 + torch.exp(-z))
+
+
+# %%
+check_function(my_sigmoid, [((torch.tensor([-3.0, 0.0, 3.0]),), torch.sigmoid(torch.tensor([-3.0, 0.0, 3.0]))),
+                            ((torch.linspace(-30, 30, 61),), torch.sigmoid(torch.linspace(-30, 30, 61)))])
+
+# %% [markdown]
+# **Exercise 2.** Write the sigmoid's slope, σ(z)·(1 − σ(z)), without autograd. The check
+# compares it with the slope autograd measures.
+
+# %% tags=["solution"]
+def sigmoid_slope(z: torch.Tensor) -> torch.Tensor:
+    """The derivative of the sigmoid at every element of z.
+
+    Hint: compute s = torch.sigmoid(z) once, then return s * (1 - s).
+    """
+    s = torch.sigmoid(z)
+    return s * (1 - s)
+
+
+# %%
+def autograd_slope(z):
+    z = z.clone().requires_grad_()
+    torch.sigmoid(z).sum().backward()
+    return z.grad
+
+
+check_function(sigmoid_slope, [((torch.tensor([0.0]),), torch.tensor([0.25])),
+                               ((torch.linspace(-8, 8, 33),), autograd_slope(torch.linspace(-8, 8, 33)))])
+
+# %% [markdown]
+# **Exercise 3.** Collapse any stack of linear layers (no activations) into the weight and bias
+# of a single equivalent layer. `layers` is a list of `nn.Linear`, applied first to last. Return
+# `(W, b)` with `W` of shape `[out_features of the last, in_features of the first]`. The check
+# builds stacks of one to four layers and finds the answer another way: by feeding the stack the
+# inputs 0 and the unit vectors.
+
+# %% tags=["solution"]
+def collapse(layers: list) -> tuple:
+    """Weight and bias of the one linear layer that equals `layers` applied in order.
+
+    Hint: start with W = layers[0].weight and b = layers[0].bias; for each next layer L, W becomes L.weight @ W and b becomes L.weight @ b + L.bias.
+    """
+    W, b = layers[0].weight, layers[0].bias
+    for layer in layers[1:]:
+        W, b = layer.weight @ W, layer.weight @ b + layer.bias
+    return W.detach(), b.detach()
+
+
+# %%
+def probe(layers):
+    """(W, b) of a stack measured from outside: b is the output for input 0, W's columns the change per unit input."""
+    n_in = layers[0].in_features
+    inputs = torch.cat([torch.zeros(1, n_in, dtype=torch.float64), torch.eye(n_in, dtype=torch.float64)])
+    with torch.no_grad():
+        out = inputs
+        for layer in layers:
+            out = layer(out)
+    return (out[1:] - out[0]).T, out[0]
+
+
+torch.manual_seed(2)
+stacks = [[nn.Linear(a, c).double() for a, c in zip(sizes, sizes[1:])]
+          for sizes in [(3, 2), (5, 4, 3), (6, 4, 4, 2), (784, 16, 16, 10)]]
+check_function(collapse, [((layers,), probe(layers)) for layers in stacks])
+
+# %% [markdown]
+# Next: **03 · The network**: the guide's 784-16-16-10 network built in PyTorch, its 13,002
+# parameters counted, and a batch of real digits followed through it.
