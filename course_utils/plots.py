@@ -158,7 +158,7 @@ def show_weights(weights: torch.Tensor, ncols: int = 8, axes=None, size: float =
         if i >= n:
             continue
         limit = weights[i].abs().max().item() or 1.0
-        ax.imshow(weights[i].view(28, 28).numpy(), cmap="RdBu", vmin=-limit, vmax=limit)
+        ax.imshow(weights[i].view(28, 28).numpy(), cmap="RdBu", vmin=-limit, vmax=limit, interpolation="nearest")
         ax.set_title(titles[i] if titles is not None else str(i), fontsize=9)
     return axes
 
