@@ -1,0 +1,398 @@
+# ---
+# jupyter:
+#   accelerator: GPU
+#   colab:
+#     gpuType: T4
+# ---
+
+# %% [markdown]
+# # 09 · Inside the network: what did it learn?
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/09_inside_the_network.ipynb)
+#
+# The learning guide tells 3Blue1Brown's story about the hidden layers: the first one finds edges,
+# the second combines them into loops and lines, the last one reads off the digit. A few paragraphs
+# later it admits that nobody told the network to do this, and that we can't be sure it does. It
+# then leaves three ways to look inside as empty stubs: picture the first layer's weights,
+# `get_activations` and `find_preferred_inputs`.
+#
+# This chapter fills them in and looks. You will train the 784-16-16-10 network, draw its
+# weights, record what every neuron outputs with **forward hooks**, search for the image each
+# neuron likes best with **gradient ascent on the pixels**, and watch the whole network light up
+# for one digit, the way the video draws it.
+
+# %% tags=["colab-setup"]
+# Colab only: install the course's helper package, course_utils, from GitHub.
+# Locally (after `make venv`) it is already installed and this cell does nothing.
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
+                    "git+https://github.com/nn-from-pixels/mnist-course@main"], check=True)
+
+# %% tags=["nbval-ignore-output"]
+import matplotlib.pyplot as plt
+import torch
+import torch.nn.functional as F
+
+from course_utils.checks import check_function
+from course_utils.data import TensorBatches, mnist_tensors
+from course_utils.env import describe_device, pick_device, seed_everything
+from course_utils.insight import find_preferred_inputs, get_activations
+from course_utils.models import MLP, count_parameters
+from course_utils.netviz import network_explorer
+from course_utils.plots import show_digits, show_weights
+from course_utils.training import fit
+
+seed_everything(0)
+device = pick_device()
+print(describe_device(device))
+
+# %% [markdown]
+# A network this small keeps a CPU's threads waiting on each other more than it keeps them busy,
+# so on a CPU we use one thread: it is faster here, and it gives the same numbers on every
+# machine.
+
+# %%
+if device.type == "cpu":
+    torch.set_num_threads(1)
+print("threads:", torch.get_num_threads() if device.type == "cpu" else "(GPU)")
+
+# %% [markdown]
+# ## A trained network to look at
+#
+# The same 784-16-16-10 sigmoid network as in the guide. To have it ready in seconds we train it
+# with Adam (chapter 10 compares optimizers) for 3 epochs. We keep a copy of the first layer's
+# starting weights, because one measurement below needs them.
+
+# %% tags=["nbval-ignore-output"]
+train_images, train_labels = mnist_tensors(train=True, device=device)
+test_images, test_labels = mnist_tensors(train=False, device=device)
+train_batches = TensorBatches(train_images, train_labels, batch_size=32, generator=torch.Generator().manual_seed(0))
+test_batches = TensorBatches(test_images, test_labels, batch_size=1000, shuffle=False)
+
+model = MLP().to(device)                              # 784 -> 16 -> 16 -> 10, sigmoid between layers
+initial_weights = model.layer1.weight.detach().clone()
+optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+history = fit(model, train_batches, optimizer, epochs=3, device=device, test_batches=test_batches)
+print(f"{sum(history.epoch_seconds):.1f} s of training")
+
+# %%
+print("test accuracy after each epoch:", ", ".join(f"{a:.2%}" for a in history.test_acc))
+print(f"parameters: {count_parameters(model):,} ({sum(l.weight.numel() for l in model.layers):,} weights "
+      f"on connections + {sum(l.bias.numel() for l in model.layers)} biases)")
+assert history.test_acc[-1] > 0.90
+
+# %% [markdown]
+# About 93 % of the test digits right after three passes over the data: a working network, and a
+# small one. Now let us open it.
+
+# %% [markdown]
+# ## 1. The first layer's weights, as pictures
+#
+# Neuron *j* of `layer1` computes `z = w·x + b` over all 784 pixels, so its weights `w` are one
+# number per pixel and can be drawn as a 28×28 picture. Blue pixels push the neuron up when they
+# carry ink, red pixels push it down.
+
+# %%
+show_weights(model.layer1.weight, ncols=8, size=0.9)
+plt.show()
+
+# %% [markdown]
+# If layer 1 detected edges, these pictures would show small local patterns: a blue stripe beside a
+# red stripe at one place in the image. Instead almost every neuron has broad curved bands of blue
+# and red running across the whole area where digits are drawn: each neuron weighs evidence from
+# the entire image at once. Some bands follow the shape of a stroke, none is a small edge detector.
+#
+# Look also at the outermost ring of pixels: a faint, random-looking speckle. It has a simple cause
+# that can be measured. Some pixels are blank (0) in **every** training image. Their input is always
+# 0, so the gradient of every weight attached to them is always 0, and those weights never move
+# from their random starting values.
+
+# %%
+never_inked = train_images.flatten(1).amax(dim=0) == 0                  # [784] True where always blank
+change = (model.layer1.weight.detach() - initial_weights).abs()         # [16, 784]
+print(f"pixels that are blank in all 60,000 training images: {never_inked.sum().item()} of 784")
+print(f"weights on those pixels still equal to their starting values: {(change[:, never_inked] == 0).all().item()}")
+print(f"average change of the other weights:       {change[:, ~never_inked].mean().item():.3f}")
+
+# %% [markdown]
+# Not one of them has changed: they are still the random numbers the network started with, and
+# they are the speckle around the edge of each picture. It is harmless on MNIST (those pixels are
+# always blank), but a digit drawn off-centre would be met by random weights there.
+
+# %% [markdown]
+# ## 2. What each neuron outputs: forward hooks
+#
+# `model(images)` only returns the last layer's scores. To see the hidden neurons we need the
+# values in the middle of the forward pass. PyTorch lets you attach a **forward hook** to any
+# module: a function it calls right after that module runs, with the module, its inputs and its
+# output. Here is one on `layer1`, used once and removed:
+
+# %%
+seen = []
+handle = model.layer1.register_forward_hook(lambda module, inputs, output: seen.append(output.shape))
+with torch.no_grad():
+    model(test_images[:5])
+handle.remove()                                       # forget this and the hook fires on every call
+print("layer1's output during that forward pass:", seen)
+print("hooks still attached to layer1:", len(model.layer1._forward_hooks))
+
+# %% [markdown]
+# `get_activations` in `course_utils.insight` is the guide's stub, filled in with hooks. For our
+# MLP it returns every layer's neurons **after** the sigmoid (the numbers 3Blue1Brown shades his
+# circles with) plus the 10 raw scores, and removes its hooks before returning (the unit tests
+# check that, even when the forward pass fails). Here it is for one test image of each digit:
+
+# %%
+examples = torch.stack([(test_labels == d).nonzero()[0, 0] for d in range(10)])   # first 0, first 1, ...
+acts = get_activations(model, test_images[examples], device=device)
+print({name: tuple(a.shape) for name, a in acts.items()})
+print("hooks left anywhere in the model:", sum(len(m._forward_hooks) for m in model.modules()))
+assert all(not m._forward_hooks for m in model.modules())
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(8.5, 2.7))
+panels = [("layer1 (after sigmoid)", acts["layer1"]), ("layer2 (after sigmoid)", acts["layer2"]),
+          ("output: softmax", acts["layer3"].softmax(dim=1))]
+for ax, (title, values) in zip(axes, panels):
+    ax.imshow(values.numpy(), cmap="gray", vmin=0, vmax=1)
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel("neuron")
+    ax.set_yticks(range(10))
+axes[0].set_ylabel("test image of digit")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Each row is one image, each column one neuron (white = 1, black = 0). The output columns are
+# clean (one white square per row), but the hidden rows are mixtures: each digit switches on a
+# different *combination* of hidden neurons. Is there perhaps one neuron per digit, a "7
+# detector"? Measure it over all 10,000 test images: for every hidden neuron, how often it is on
+# (above 0.5) for each digit.
+
+# %%
+all_acts = get_activations(model, test_images, device=device)
+for name in ("layer1", "layer2"):
+    on = (all_acts[name] > 0.5).float()                                          # [10000, 16]
+    rate = torch.stack([on[test_labels.cpu() == d].mean(dim=0) for d in range(10)], dim=1)   # [16 neurons, 10 digits]
+    best_rate, best_digit = rate.max(dim=1)
+    rest = rate.clone()
+    rest[torch.arange(16), best_digit] = -1
+    detectors = ((best_rate >= 0.9) & (rest.max(dim=1).values <= 0.1)).sum().item()
+    print(f"{name}: {on.sum(dim=1).mean().item():.1f} of 16 neurons on per image on average")
+    print(f"   single-digit detectors (on for >= 90 % of one digit, <= 10 % of every other): {detectors}")
+    print(f"   even the most exclusive neuron is on for {rest.max(dim=1).values.min().item():.0%} "
+          "of the images of some other digit")
+
+# %% [markdown]
+# None. Every image lights up about half of each hidden layer, and every hidden neuron also fires
+# for a good share of some other digit. The network spreads each digit over a pattern of neurons (a *distributed*
+# code), which is why no single picture above reads as "the 7 neuron".
+
+# %% [markdown]
+# ## 3. What each neuron likes best: gradient ascent on the input
+#
+# Training adjusts the weights to lower the loss. Turn it around: keep the weights fixed and adjust
+# the **pixels** to raise one neuron's output. `find_preferred_inputs` starts from a grey image and
+# takes 200 Adam steps up the gradient of
+#
+# `neuron output − l2 · (sum of squared pixels)`,
+#
+# clamping every pixel to [0, 1] after each step. Without the penalty, any pixel that helps even
+# slightly would be turned fully on; with it, a pixel stays on only if it earns its cost.
+#
+# First the 10 output neurons (their raw scores), one image per digit:
+
+# %%
+preferred, scores = find_preferred_inputs(model, "layer3", range(10), device=device, steps=200, l2=0.01)
+with torch.no_grad():
+    probs = model(preferred.to(device)).softmax(dim=1).cpu()                  # [10, 10]
+show_digits(preferred, list(range(10)), ncols=10, size=0.85)
+plt.show()
+print("the network reads them as:", probs.argmax(dim=1).tolist())
+print("with confidence:", " ".join(f"{p:.1%}" for p in probs.max(dim=1).values))
+with torch.no_grad():
+    real_confidence = model(test_images).softmax(dim=1).max(dim=1).values.mean().item()
+print(f"(its average confidence on the real test digits: {real_confidence:.1%})")
+
+# %% [markdown]
+# To the network these are perfect digits: each is read as its own digit with more than 99 %
+# confidence, more sure than it is on average about real handwriting. To a person they are dark
+# speckle with a few bright streaks. Knowing the answer you may spot a bar in the 1 or arcs in the
+# 3, but shown them unlabelled you would not name the digits. How close are they to real digits?
+# Compare each with the average test image of every digit (cosine similarity: 1 means the same
+# picture up to brightness, 0 means no overlap):
+
+# %%
+class_means = torch.stack([test_images[test_labels == d].mean(dim=0) for d in range(10)]).cpu()   # [10, 1, 28, 28]
+similarity = F.cosine_similarity(preferred.flatten(1)[:, None], class_means.flatten(1)[None], dim=2)   # [10, 10]
+real = F.cosine_similarity(test_images.flatten(1).cpu(), class_means.flatten(1)[test_labels.cpu()], dim=1)
+print("preferred image closest to its own digit's average:",
+      (similarity.argmax(dim=1) == torch.arange(10)).sum().item(), "of 10")
+print(f"similarity with its own digit's average: preferred images {similarity.diag().mean().item():.2f}, "
+      f"real test digits {real.mean().item():.2f}")
+
+# %% [markdown]
+# So there is a faint trace of the right digit in each (every one is nearer its own digit's
+# average than any other), but far less of a digit than a real handwritten one carries. The network does not
+# store a template of "a 3". It has learned which pixels are evidence for and against each digit,
+# and an image made of pure evidence looks nothing like handwriting. This is the guide's "we can't
+# guarantee layer 1 detects edges", measured: what the neurons respond to is not what a person
+# would draw.
+#
+# Now 6 neurons of each hidden layer, using their value before the sigmoid (the sigmoid only
+# squashes it, so the same image maximises both):
+
+# %%
+hidden1, _ = find_preferred_inputs(model, "layer1", range(6), device=device, l2=0.01)
+hidden2, _ = find_preferred_inputs(model, "layer2", range(6), device=device, l2=0.01)
+show_digits(torch.cat([hidden1, hidden2]), list(range(6)) * 2, ncols=6, size=0.8)   # titled by neuron
+plt.show()
+
+# %% [markdown]
+# Top row: neurons 0-5 of layer 1; bottom row: neurons 0-5 of layer 2. The layer-1 images are
+# black and white blotches, and there is nothing to discover in them: layer 1 is linear before its
+# sigmoid, `z = w·x + b`, so each pixel can be chosen on its own. The best value of a pixel with weight `w` is
+# `clamp(w / (2·l2), 0, 1)`: full ink wherever the weight is clearly positive, none where it is
+# negative. The picture is the weight picture from section 1 with the blue turned on. Check it:
+
+# %%
+formula = (model.layer1.weight[:6].detach().cpu() / (2 * 0.01)).clamp(0, 1)      # [6, 784]
+print(f"largest pixel difference from the formula: {(hidden1.flatten(1) - formula).abs().max().item():.3f}")
+
+# %% [markdown]
+# The layer-2 neurons see the image through layer 1, so their preferred images are not just a
+# weight picture, but they are no more digit-like: scattered strokes and dots. Gradient ascent
+# tells you what drives a neuron, not that the neuron means anything a person would name.
+
+# %% [markdown]
+# ## 4. The whole network lighting up
+#
+# 3Blue1Brown's picture of the network: the image on the left, every neuron as a circle shaded by
+# its activation (black 0, white 1), and the connections between them. All 12,960 connections
+# would be a grey wall, so `draw_network` draws, for each layer, the 40 that carry the most
+# signal for this image: weight × incoming activation, blue where it pushes the next neuron up,
+# red where it pushes it down, thicker for more. The outputs are shaded by their softmax
+# probability and the prediction is ringed in gold.
+#
+# `network_explorer` draws the first test image, then (in a live Jupyter or Colab session) adds a
+# slider to pick any of the 10,000 test images and a button that jumps to the next one the
+# network gets wrong. On GitHub, or when the notebook runs without a live kernel, you see the
+# picture only.
+
+# %%
+explorer = network_explorer(model, test_images, test_labels, device=device, index=0)
+
+# %% [markdown]
+# And a digit it gets wrong, the first in the test set. `explorer.update(i)` is what the slider
+# calls; here we call it ourselves:
+
+# %%
+with torch.no_grad():
+    wrong = (model(test_images).argmax(dim=1) != test_labels).nonzero()[:, 0]
+first_wrong = wrong[0].item()
+top = all_acts["layer3"][first_wrong].softmax(dim=0).topk(3)
+print(f"{len(wrong)} of 10,000 test images are misread; the first is test image #{first_wrong}, "
+      f"a {test_labels[first_wrong].item()}")
+print("its three most likely digits:",
+      ", ".join(f"{d} ({p:.0%})" for p, d in zip(top.values.tolist(), top.indices.tolist())))
+explorer.update(first_wrong)                          # what the slider does: draw test image #first_wrong
+
+# %% [markdown]
+# Compare the two pictures. In the 7 almost every hidden neuron is clearly on (white) or off
+# (black), and one output takes nearly all the probability. In the misread 3 the probability is
+# split between 8, 5 and 3, and more hidden neurons are grey: undecided. Is that true of mistakes
+# in general, or just of this one? Count, over the whole test set, the hidden neurons (of 32) with
+# an activation between 0.2 and 0.8:
+
+# %%
+hidden = torch.cat([all_acts["layer1"], all_acts["layer2"]], dim=1)          # [10000, 32]
+undecided = ((hidden > 0.2) & (hidden < 0.8)).float().sum(dim=1)              # [10000]
+confidence = all_acts["layer3"].softmax(dim=1).max(dim=1).values
+is_wrong = torch.zeros(len(test_labels), dtype=torch.bool)
+is_wrong[wrong.cpu()] = True
+for name, group in (("read correctly", ~is_wrong), ("misread", is_wrong)):
+    print(f"{name:>15}: {undecided[group].mean().item():4.1f} undecided hidden neurons, "
+          f"confidence {confidence[group].mean().item():.1%} on average")
+print(f"the two pictures above: test image #0 has {undecided[0]:.0f}, test image #{first_wrong} has "
+      f"{undecided[first_wrong]:.0f}")
+
+# %% [markdown]
+# Mistakes do light the network up less decisively: more neurons halfway on, and a much less
+# confident output. That is one reason a network's confidence is worth printing next to its
+# prediction. Use the slider and the button in a live session to go through more of them.
+
+# %% [markdown]
+# ## Exercises
+#
+# **Exercise 1.** Write your own hook. Return what `module` (a part of `model`) outputs when
+# `model` runs on `images`: register a forward hook on `module` that keeps its output, run the
+# model without gradients, remove the hook, return the kept output.
+
+# %% tags=["solution"]
+def capture_output(model: torch.nn.Module, module: torch.nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """What ``module`` outputs during ``model(images)``, captured with a forward hook.
+
+    Hint: handle = module.register_forward_hook(lambda m, inputs, output: kept.append(output)), then handle.remove().
+    """
+    kept = []
+    handle = module.register_forward_hook(lambda m, inputs, output: kept.append(output))
+    try:
+        with torch.no_grad():
+            model(images)
+    finally:
+        handle.remove()
+    return kept[0]
+
+
+# %%
+with torch.no_grad():
+    z1 = model.layer1(test_images[:4].flatten(1))                 # layer1's output, before the sigmoid
+    scores_4 = model(test_images[:4])
+check_function(capture_output, [((model, model.layer1, test_images[:4]), z1),
+                                ((model, model.layer3, test_images[:4]), scores_4)])
+
+# %% [markdown]
+# **Exercise 2.** Real images instead of invented ones: given activations `[N, neurons]` (as
+# `get_activations` returns them), return the indices of the `k` images that drive `neuron`
+# highest, highest first.
+
+# %% tags=["solution"]
+def top_images(activations: torch.Tensor, neuron: int, k: int) -> list[int]:
+    """Indices of the k rows with the largest value in column ``neuron``, largest first.
+
+    Hint: activations[:, neuron].topk(k).indices.tolist()
+    """
+    return activations[:, neuron].topk(k).indices.tolist()
+
+
+# %%
+toy = torch.tensor([[0.1, 0.9], [0.8, 0.2], [0.5, 0.95], [0.3, 0.1]])
+check_function(top_images, [((toy, 0, 2), [1, 2]), ((toy, 1, 3), [2, 0, 1]), ((toy, 1, 1), [2])])
+
+# %% [markdown]
+# Then look at them: `show_digits(test_images[top_images(all_acts["layer2"], 0, 8)].cpu())`
+# shows the eight test digits that neuron 0 of layer 2 likes best. Are they all one digit?
+#
+# **Exercise 3.** The formula behind the layer-1 pictures. For one pixel with weight `w`, the
+# objective `w·x − l2·x²` with `x` in [0, 1] is largest at `x = clamp(w / (2·l2), 0, 1)`. Write it
+# for a whole weight vector.
+
+# %% tags=["solution"]
+def best_first_layer_input(weights: torch.Tensor, l2: float) -> torch.Tensor:
+    """The pixels x in [0, 1] that maximise weights·x - l2·sum(x**2).
+
+    Hint: the derivative w - 2·l2·x is zero at x = w / (2·l2); then .clamp(0, 1).
+    """
+    return (weights / (2 * l2)).clamp(0, 1)
+
+
+# %%
+check_function(best_first_layer_input, [((torch.tensor([0.1, -0.2, 0.004, 0.01]), 0.01),
+                                         torch.tensor([1.0, 0.0, 0.2, 0.5])),
+                                        ((torch.tensor([0.3, 0.0]), 1.0), torch.tensor([0.15, 0.0]))])
+
+# %% [markdown]
+# Next: **10 · Experiments**: the guide's list of things to try, measured in one table.
