@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import os
 import pickle
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,9 +55,9 @@ def _atomic_write(path: str | os.PathLike, write) -> Path:
     """Call ``write(file)`` on a temporary file beside ``path``, then rename it to ``path`` in one step."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # same folder, so the rename cannot cross disks
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
