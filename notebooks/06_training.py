@@ -1,0 +1,474 @@
+# ---
+# jupyter:
+#   accelerator: GPU
+#   colab:
+#     gpuType: T4
+# ---
+
+# %% [markdown]
+# # 06 · Training: the loop that learns
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/06_training.ipynb)
+#
+# Chapter 05 took single gradient steps. Repeat them for every mini-batch of the training set,
+# epoch after epoch, and you have training. In this chapter you write the learning guide's
+# training loop out in full and run it on all 60,000 training images, then do the same training
+# with the course's `fit` helper. After that you make the three mistakes the guide warns about,
+# on purpose, and measure what each one does (one warning turns out to be wrong for the optimizer
+# the guide uses). Last, the guide's data pipeline is timed against the one this course trains
+# with.
+
+# %% tags=["colab-setup"]
+# Colab only: install the course's helper package, course_utils, from GitHub.
+# Locally (after `make venv`) it is already installed and this cell does nothing.
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
+                    "git+https://github.com/nn-from-pixels/mnist-course@main"], check=True)
+
+# %% tags=["nbval-ignore-output"]
+import math
+import time
+
+import matplotlib.pyplot as plt
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, RandomSampler
+from tqdm.auto import tqdm
+
+from course_utils.checks import check_function
+from course_utils.data import TensorBatches, mnist_dataset, mnist_tensors
+from course_utils.env import describe_device, pick_device, seed_everything
+from course_utils.models import MLP
+from course_utils.plots import bar_chart, plot_curves
+from course_utils.training import evaluate, fit, train_epoch
+
+seed_everything(0)
+device = pick_device()
+print(describe_device(device))
+
+# %% [markdown]
+# A network this small keeps a CPU's threads waiting on each other more than it keeps them
+# busy, so on a CPU we use one thread: it is faster here, and every run gives the same numbers.
+
+# %%
+if device.type == "cpu":
+    torch.set_num_threads(1)
+print("threads:", torch.get_num_threads() if device.type == "cpu" else "(GPU)")
+
+# %% [markdown]
+# ## The data, ready in memory
+#
+# All 60,000 training images go into one float tensor, and `TensorBatches` deals them out in
+# shuffled mini-batches of 32, a new order every epoch. This is the course's fast path; the last
+# section of this chapter times it against the guide's `DataLoader` and explains why the course
+# trains this way. The test images are only used to measure, so their order does not matter and
+# they go in batches of 1,000.
+
+# %%
+train_images, train_labels = mnist_tensors(train=True, device=device)
+test_images, test_labels = mnist_tensors(train=False, device=device)
+train_batches = TensorBatches(train_images, train_labels, batch_size=32, shuffle=True,
+                              generator=torch.Generator().manual_seed(0))
+test_batches = TensorBatches(test_images, test_labels, batch_size=1000, shuffle=False)
+print(f"{len(train_batches):,} training batches of 32 per epoch; {len(test_batches)} test batches of 1,000")
+
+# %% [markdown]
+# ## The guide's loop, written out
+#
+# The network is the guide's 784-16-16-10 sigmoid MLP and the optimizer its plain SGD with
+# learning rate 0.01, created **once**, before any loop. Before training, the network guesses:
+# its loss should be close to ln 10, the loss of a uniform guess over 10 digits, and its accuracy
+# close to 10 %.
+
+# %%
+seed_everything(0)
+model = MLP().to(device)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+start_loss, start_acc = evaluate(model, test_batches, device)
+print(f"before training: test loss {start_loss:.4f} (ln 10 = {math.log(10):.4f}), test accuracy {start_acc:.2%}")
+
+# %% [markdown]
+# Now the loop, for the guide's 5 epochs. Each batch goes through the five steps in this order;
+# the comments say what each one does. `loss.item()` is the loss averaged over the batch, so we
+# multiply it by the batch size before adding it up: the epoch's average is then an average per
+# image, which stays right even when the last batch of an epoch is smaller. `tqdm` draws a
+# progress bar over the epochs.
+
+# %% tags=["nbval-ignore-output"]
+num_epochs = 5
+epoch_losses, batch_losses = [], []
+for epoch in tqdm(range(num_epochs), desc="epochs"):
+    total_loss, seen = 0.0, 0
+    for images, labels in train_batches:
+        optimizer.zero_grad()                    # 1. forget the gradients of the previous batch
+        scores = model(images)                   # 2. forward: [32, 1, 28, 28] -> [32, 10]
+        loss = F.cross_entropy(scores, labels)   # 3. loss: one number, the mean over the 32 images
+        loss.backward()                          # 4. backward: fill every parameter's .grad
+        optimizer.step()                         # 5. step: every parameter moves by -lr * .grad
+        batch_losses.append(loss.item())
+        total_loss += batch_losses[-1] * len(labels)  # back from a batch mean to a sum over images
+        seen += len(labels)
+    epoch_losses.append(total_loss / seen)
+
+# %%
+for epoch, value in enumerate(epoch_losses, start=1):
+    print(f"epoch {epoch}: average training loss {value:.4f}")
+test_loss, test_acc = evaluate(model, test_batches, device)
+print(f"after {num_epochs} epochs: test loss {test_loss:.4f}, test accuracy {test_acc:.2%}")
+print(f"updates made: {len(batch_losses):,} ({num_epochs} epochs x {len(train_batches):,} batches)")
+
+# %% [markdown]
+# Every batch's loss (left) is noisy, because each batch is a different 32 images; the epoch
+# averages (right) show the trend.
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(10, 3))
+steps_per_epoch = len(train_batches)
+axes[0].plot([i / steps_per_epoch for i in range(1, len(batch_losses) + 1)], batch_losses, lw=0.3)
+axes[0].set(xlabel="epoch", ylabel="loss", title="loss of every batch")
+axes[0].grid(alpha=0.3)
+plot_curves({"average training loss": epoch_losses}, ax=axes[1], ylabel="loss", title="average per epoch")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The guide expects an initial loss of about 2.3 (true: ln 10, measured above) that then
+# decreases, and calls a loss of about 0.5 "good training". With sigmoid and learning rate 0.01
+# the start is slow: the first two epochs barely move the loss, and after five epochs it is
+# still far from 0.5 and the accuracy is only around one half (both printed above). The network
+# is not broken, just early. Chapter 07 trains the guide's full 20 epochs, several times.
+
+# %% [markdown]
+# ## The same training with `fit`
+#
+# `course_utils.training` holds this loop once, so later chapters don't repeat it:
+# `train_epoch` runs one epoch of exactly the five steps above (the per-image average
+# included), `evaluate` measures loss and accuracy without gradients, and `fit` calls both once
+# per epoch and returns a `History` of the numbers that the plotting helpers take. Start from the
+# same seed, with the batches in the same order, and `fit` must produce exactly the same network
+# as the loop above.
+
+# %% tags=["nbval-ignore-output"]
+seed_everything(0)
+model_fit = MLP().to(device)
+optimizer_fit = torch.optim.SGD(model_fit.parameters(), lr=0.01)
+same_order = TensorBatches(train_images, train_labels, batch_size=32, generator=torch.Generator().manual_seed(0))
+history = fit(model_fit, same_order, optimizer_fit, epochs=5, device=device, test_batches=test_batches)
+
+# %%
+identical = all(torch.equal(a, b) for a, b in zip(model.parameters(), model_fit.parameters()))
+print("bit-identical weights to the hand-written loop:", identical)
+for epoch in range(5):
+    print(f"epoch {epoch + 1}: training loss {epoch_losses[epoch]:.4f} (loop) {history.train_loss[epoch]:.4f} (fit)"
+          f" | test accuracy {history.test_acc[epoch]:.2%}")
+assert identical
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(10, 3))
+plot_curves({"train": history.train_loss, "test": history.test_loss}, ax=axes[0], ylabel="loss",
+            title="loss (average per image)")
+plot_curves({"train": history.train_acc, "test": history.test_acc}, ax=axes[1], ylabel="accuracy",
+            title="accuracy")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The training accuracy of an epoch is counted while the weights are still changing, so it trails
+# the test accuracy measured after the epoch; chapter 07 compares the two properly.
+
+# %% [markdown]
+# ## Three mistakes, made on purpose
+#
+# The guide lists three critical mistakes: forgetting `optimizer.step()`, forgetting
+# `optimizer.zero_grad()`, and creating the optimizer inside the loop (it says that one "loses
+# progress"). To measure each, here is the guide's loop once more as a function with a switch per
+# mistake. Every run starts from the same seed-0 network and sees the same batches as the loop
+# above, so any difference comes from the mistake alone.
+
+# %%
+def guide_loop(make_optimizer, epochs=1, step=True, zero_grad=True, optimizer_inside=False):
+    """The guide's loop from the seed-0 network; returns the trained network and every batch's loss."""
+    seed_everything(0)
+    net = MLP().to(device)
+    optimizer = make_optimizer(net.parameters())
+    batches = TensorBatches(train_images, train_labels, batch_size=32, generator=torch.Generator().manual_seed(0))
+    losses = []
+    for _ in range(epochs):
+        for images, labels in batches:
+            if optimizer_inside:
+                optimizer = make_optimizer(net.parameters())  # mistake 3: a brand-new optimizer every batch
+            if zero_grad:
+                optimizer.zero_grad()                         # mistake 2 leaves this out
+            loss = F.cross_entropy(net(images), labels)
+            loss.backward()
+            if step:
+                optimizer.step()                              # mistake 1 leaves this out
+            losses.append(loss.item())
+    return net, losses
+
+
+def sgd(params):
+    return torch.optim.SGD(params, lr=0.01)
+
+
+def chunk_means(losses, size=75):
+    """Average loss of each run of `size` consecutive batches (25 points per epoch)."""
+    return torch.tensor(losses).view(-1, size).mean(dim=1)
+
+
+def same_weights(a, b):
+    return all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+
+
+# %% [markdown]
+# ### Mistakes 1 and 2: no `step()`, no `zero_grad()`
+#
+# One epoch without `step()` (you will see why one is enough) and the guide's five epochs without
+# `zero_grad()`. The correct loop's five epochs are already recorded in `batch_losses`.
+
+# %%
+frozen, frozen_losses = guide_loop(sgd, epochs=1, step=False)
+piled, piled_losses = guide_loop(sgd, epochs=5, zero_grad=False)
+
+# %%
+seed_everything(0)
+untrained = MLP().to(device)
+runs = {"correct loop": batch_losses, "no step()": frozen_losses, "no zero_grad()": piled_losses}
+for name, losses in runs.items():
+    smooth = chunk_means(losses)
+    print(f"{name:>15}: average loss of the first 75 batches {smooth[0]:.3f}, lowest {smooth.min():.3f}, "
+          f"last 75 {smooth[-1]:.3f}")
+unchanged = same_weights(frozen, untrained)
+print("without step(), the weights after 1,875 batches equal the untrained weights:", unchanged)
+piled_epochs = torch.tensor(piled_losses).view(5, -1).mean(dim=1)    # all batches hold 32 images
+for epoch in range(5):
+    print(f"without zero_grad(), epoch {epoch + 1}: average loss {piled_epochs[epoch]:.4f}"
+          f"  (correct loop: {epoch_losses[epoch]:.4f})")
+_, piled_acc = evaluate(piled, test_batches, device)
+print(f"test accuracy after 5 epochs: {piled_acc:.2%} without zero_grad(), {test_acc:.2%} with it")
+assert unchanged
+
+# %%
+fig, ax = plt.subplots(figsize=(6, 3))
+for name, losses in runs.items():
+    smooth = chunk_means(losses)
+    ax.plot([(i + 1) / 25 for i in range(len(smooth))], smooth, label=name)
+ax.set(xlabel="epoch", ylabel="loss (mean of 75 batches)", title="the guide's setup with and without mistakes")
+ax.grid(alpha=0.3)
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# **Without `step()`** the gradients are computed and then thrown away: the weights never change
+# (bit-identical to the untrained network, as printed), so the loss stays flat at the
+# untrained level and only wobbles because every batch is different.
+#
+# **Without `zero_grad()`** `backward()` *adds* each new gradient to `.grad` (chapter 05 showed
+# this on one batch), so the step at batch *t* uses the sum of all *t* gradients so far. While
+# the gradients keep pointing the same way, the steps grow and the loss falls faster than in the
+# correct loop: with a learning rate as small as 0.01 the mistake even looks like an improvement
+# at first. But the sum never forgets: near a good point it keeps pushing in old directions, the
+# steps overshoot: from the third epoch on, the average loss is above its untrained level and
+# it keeps climbing, epoch after epoch. After five epochs the network is far worse than the
+# correct loop's (all printed above). Look at the gradient it steps with and at what it did to
+# the weights:
+
+# %%
+fresh = MLP().to(device)
+fresh.load_state_dict(untrained.state_dict())
+F.cross_entropy(fresh(train_images[:32]), train_labels[:32]).backward()   # one batch's gradient
+with torch.no_grad():
+    hidden = torch.sigmoid(piled.layer1(train_images[:1000].flatten(1)))   # [1000, 784] -> [1000, 16]
+    stuck = ((hidden == 0) | (hidden == 1)).float().mean().item()
+print(f"size (norm) of layer1.weight.grad, one batch, untrained network:   {fresh.layer1.weight.grad.norm():.3g}")
+print(f"size of layer1.weight.grad after 5 epochs without zero_grad():     {piled.layer1.weight.grad.norm():.3g} "
+      f"({piled.layer1.weight.grad.norm() / fresh.layer1.weight.grad.norm():,.0f} times larger)")
+print(f"largest layer1 weight: {piled.layer1.weight.abs().max():.3g} without zero_grad(), "
+      f"{model.layer1.weight.abs().max():.3g} in the correct loop")
+print(f"first-layer sigmoid outputs that are exactly 0 or 1: {stuck:.1%}")
+
+# %% [markdown]
+# The summed gradient is thousands of times larger than any one batch's, and it has pushed the
+# weights so far that almost every first-layer sigmoid is flat out at exactly 0 or 1 in float32.
+# There its slope is 0, so fresh gradients can no longer get through: the network cannot learn
+# any more, while the stale sum keeps stepping it further in the same directions.
+#
+# ### Mistake 3: a new optimizer inside the loop
+#
+# Plain SGD keeps nothing between steps: each `step()` reads `.grad` and the learning rate, and
+# that is all. Its state is empty even after the 9,375 steps of the loop above:
+
+# %%
+print("SGD's state after 5 epochs:", optimizer.state_dict()["state"])
+
+# %% [markdown]
+# So for the guide's own optimizer a fresh one per batch should change nothing at all. Optimizers
+# with memory are a different story: SGD with momentum keeps a running *velocity* per weight, and
+# Adam keeps running averages of each weight's gradient and squared gradient. A new optimizer
+# starts those from zero at every batch. One epoch each, created once vs created every batch:
+
+# %% tags=["nbval-ignore-output"]
+optimizers = {
+    "SGD lr 0.01 (the guide's)": sgd,
+    "SGD lr 0.01 + momentum 0.9": lambda params: torch.optim.SGD(params, lr=0.01, momentum=0.9),
+    "Adam lr 0.001": lambda params: torch.optim.Adam(params, lr=0.001),
+}
+once = {name: guide_loop(make)[0] for name, make in tqdm(optimizers.items(), desc="created once")}
+inside = {name: guide_loop(make, optimizer_inside=True)[0]
+          for name, make in tqdm(optimizers.items(), desc="created every batch")}
+
+# %%
+plain = once["SGD lr 0.01 (the guide's)"]
+print(f"{'optimizer':<28} {'created once':>13} {'created every batch':>20}")
+for name in optimizers:
+    acc_once = evaluate(once[name], test_batches, device)[1]
+    acc_inside = evaluate(inside[name], test_batches, device)[1]
+    print(f"{name:<28} {acc_once:>13.2%} {acc_inside:>20.2%}   (test accuracy after 1 epoch)")
+print("plain SGD, inside vs once: bit-identical weights:", same_weights(inside["SGD lr 0.01 (the guide's)"], plain))
+print("momentum SGD created every batch vs plain SGD: bit-identical weights:",
+      same_weights(inside["SGD lr 0.01 + momentum 0.9"], plain))
+assert same_weights(inside["SGD lr 0.01 (the guide's)"], plain)
+
+# %% [markdown]
+# **Correction.** For plain SGD, the guide's optimizer, creating it inside the loop loses
+# nothing: the weights are bit-identical to the correct loop's. (It is still wasteful and a bad
+# habit, because of the next two rows.)
+#
+# With **momentum**, the velocity is reset at every batch, and a momentum step from a zero
+# velocity is exactly a plain SGD step: the network comes out bit-identical to plain SGD, and
+# everything momentum gained (the accuracies above) is lost.
+#
+# With **Adam**, a fresh optimizer's first step moves every weight by about the learning rate in
+# the direction of its gradient's sign, whatever the gradient's size (exercise 3 works out why).
+# It still learns, but worse than Adam with its memory, as the table shows.
+
+# %% [markdown]
+# ## Speed: the guide's DataLoader vs preloaded tensors
+#
+# The guide feeds the network through a `DataLoader` over torchvision's dataset with
+# `ToTensor`. Time one epoch of it against one epoch from the preloaded tensors, with the same
+# network from the same seed, the same batch size, and the same batches in the same order (a
+# `RandomSampler` with a seeded generator draws exactly the permutation that `TensorBatches`
+# draws). Same maths, so both must end with identical weights; only the time may differ.
+
+# %% tags=["nbval-ignore-output"]
+train_set = mnist_dataset(train=True)        # each image is converted by ToTensor as it is read
+loader = DataLoader(train_set, batch_size=32,
+                    sampler=RandomSampler(train_set, generator=torch.Generator().manual_seed(0)))
+preloaded = TensorBatches(train_images, train_labels, batch_size=32, generator=torch.Generator().manual_seed(0))
+
+
+def time_one_epoch(batches):
+    seed_everything(0)
+    net = MLP().to(device)
+    start = time.perf_counter()
+    train_epoch(net, batches, torch.optim.SGD(net.parameters(), lr=0.01), device, progress=True)
+    return net, time.perf_counter() - start
+
+
+loader_net, loader_seconds = time_one_epoch(loader)
+preloaded_net, preloaded_seconds = time_one_epoch(preloaded)
+speedup = loader_seconds / preloaded_seconds
+start = time.perf_counter()
+for images, labels in preloaded:             # the batches alone, no network
+    pass
+batches_only = time.perf_counter() - start
+print(f"DataLoader + ToTensor: {loader_seconds:5.2f} s per epoch")
+print(f"preloaded tensors:     {preloaded_seconds:5.2f} s per epoch, of which {batches_only:.2f} s making the batches")
+print(f"preloaded is {speedup:.1f}x faster; identical weights: {same_weights(loader_net, preloaded_net)}")
+bar_chart([loader_seconds, preloaded_seconds], labels=["DataLoader + ToTensor", "preloaded tensors"],
+          title="one training epoch", ylabel="seconds", fmt="{:.2f} s")
+plt.show()
+
+# %%
+assert same_weights(loader_net, preloaded_net), "both paths should compute exactly the same training"
+assert speedup > 3, f"preloaded tensors should be several times faster, got {speedup:.1f}x"
+print("checked: identical weights, and the preloaded path is more than 3x faster")
+
+# %% [markdown]
+# Where does the time go? For every single image, every epoch, the `DataLoader` path runs Python
+# code: the dataset builds a picture from the stored bytes, `ToTensor` turns it into a float
+# tensor, and the loader then glues 32 of them into a batch. That is 60,000 small conversions per
+# epoch, for data that never changes. The preloaded path converts everything once (chapter 01)
+# and then makes one indexing call per batch, so nearly all of its time is the network's own
+# work (making its batches alone takes a small fraction, printed above). For a network this small the pipeline costs far more than the learning, which is why the
+# course trains from preloaded tensors by default.
+#
+# The `DataLoader` is still the right tool when the data does not fit in memory, or when every
+# image must be randomly altered each time it is used (data augmentation), ideally with
+# `num_workers` processes preparing batches in parallel. MNIST needs neither.
+#
+# `make bench` runs the same comparison on any machine (a GPU included) and records the figures
+# in `bench/results.md` in the repository.
+
+# %% [markdown]
+# ## Exercises
+#
+# **Exercise 1.** Write the update that `optimizer.step()` makes for plain SGD: given a weight
+# tensor, its gradient and the learning rate, return the new weight (leave the inputs unchanged).
+# The check compares it with what `torch.optim.SGD` does.
+
+# %% tags=["solution"]
+def sgd_update(weight: torch.Tensor, grad: torch.Tensor, lr: float) -> torch.Tensor:
+    """The weight after one plain SGD step.
+
+    Hint: new weight = weight - lr * grad.
+    """
+    return weight - lr * grad
+
+
+# %%
+w = torch.tensor([[0.5, -1.0], [2.0, 0.0]], requires_grad=True)
+g = torch.tensor([[0.1, -0.2], [3.0, 0.0]])
+w.grad = g.clone()
+torch.optim.SGD([w], lr=0.01).step()
+check_function(sgd_update, [((torch.tensor([1.0, -2.0]), torch.tensor([0.5, 0.5]), 0.1), torch.tensor([0.95, -2.05])),
+                            ((torch.tensor([[0.5, -1.0], [2.0, 0.0]]), g, 0.01), w.detach())])
+
+# %% [markdown]
+# **Exercise 2.** An epoch's batches had these average losses and these sizes (the last batch of
+# an epoch is often smaller). Return the average loss per image over the whole epoch.
+
+# %% tags=["solution"]
+def epoch_average_loss(batch_losses: list[float], batch_sizes: list[int]) -> float:
+    """Average loss per image, from each batch's mean loss and size.
+
+    Hint: multiply each batch's mean by its size, add them up, divide by the total number of images.
+    """
+    return sum(loss * size for loss, size in zip(batch_losses, batch_sizes)) / sum(batch_sizes)
+
+
+# %%
+check_function(epoch_average_loss, [(([2.0, 1.0], [32, 16]), 5 / 3), (([0.5], [10]), 0.5),
+                                    (([2.3, 2.2, 0.1], [32, 32, 1]), (2.3 * 32 + 2.2 * 32 + 0.1) / 65)])
+
+# %% [markdown]
+# **Exercise 3.** Adam's first step from a fresh optimizer (all its running averages at zero)
+# reduces to a short formula: with bias correction the averaged gradient is just the gradient
+# `g`, and the averaged squared gradient is `g²`, so each weight moves by
+# `-lr * g / (sqrt(g²) + eps)`. Return that change for a gradient tensor. The check compares it
+# with a real `torch.optim.Adam` step. (This is why Adam re-created every batch moves each weight
+# by about `lr` whatever its gradient's size.)
+
+# %% tags=["solution"]
+def adam_first_step(grad: torch.Tensor, lr: float, eps: float = 1e-8) -> torch.Tensor:
+    """How much each weight changes in the first step of a fresh Adam optimizer.
+
+    Hint: -lr * grad / (grad.abs() + eps), since sqrt(g squared) is |g|.
+    """
+    return -lr * grad / (grad.abs() + eps)
+
+
+# %%
+g = torch.tensor([0.5, -2.0, 3e-4, 1e-9, 0.0])
+p = torch.zeros(5, requires_grad=True)
+p.grad = g.clone()
+torch.optim.Adam([p], lr=0.001).step()
+check_function(adam_first_step, [((g, 0.001), p.detach()), ((torch.tensor([4.0, -0.25]), 0.1), torch.tensor([-0.1, 0.1]))])
+
+# %% [markdown]
+# Next: **07 · Evaluation**: the guide's full 20 epochs, on five seeds, and a close look at the
+# mistakes the trained network makes.
