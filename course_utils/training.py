@@ -44,14 +44,20 @@ def _check_model_device(model: nn.Module, device: torch.device | str) -> torch.d
 
 
 def train_epoch(model: nn.Module, batches, optimizer: torch.optim.Optimizer, device: torch.device | str = "cpu",
-                loss_fn=F.cross_entropy, progress: bool = False, desc: str = "train") -> tuple[float, float]:
-    """One pass over ``batches``, updating the model after every batch. Returns (average loss, accuracy)."""
+                loss_fn=F.cross_entropy, progress: bool = False, desc: str = "train", bar=None) -> tuple[float, float]:
+    """One pass over ``batches``, updating the model after every batch. Returns (average loss, accuracy).
+
+    ``progress=True`` shows a tqdm bar for this epoch; ``bar`` (an open tqdm) is advanced instead, one
+    step per batch (``fit`` uses one bar for all its epochs).
+    """
     device = _check_model_device(model, device)
     model.train()
     total_loss = torch.zeros((), device=device)
     correct = torch.zeros((), dtype=torch.long, device=device)
     seen = 0
-    for images, labels in tqdm(batches, desc=desc, leave=False, disable=not progress):
+    for images, labels in (tqdm(batches, desc=desc, leave=False, disable=not progress) if bar is None else batches):
+        if bar is not None:
+            bar.update()
         images, labels = images.to(device), labels.to(device)
         optimizer.zero_grad()              # 1. forget the previous batch's gradients
         scores = model(images)             # 2. forward: [B, ...] -> [B, 10]
@@ -117,8 +123,8 @@ def fit(model: nn.Module, train_batches, optimizer: torch.optim.Optimizer, epoch
         progress: bool = True) -> History:
     """Train for ``epochs`` epochs, evaluating on ``test_batches`` after each one when given.
 
-    ``scheduler`` (optional) is stepped once per epoch. A tqdm bar shows the epochs with the latest
-    loss and accuracy.
+    ``scheduler`` (optional) is stepped once per epoch. One tqdm bar counts the batches of all epochs
+    and shows the epoch with its latest loss and accuracy.
     """
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
@@ -127,14 +133,15 @@ def fit(model: nn.Module, train_batches, optimizer: torch.optim.Optimizer, epoch
     if cache is not None and cache.exists():
         return _restore(cache, model, train_batches, optimizer, scheduler)
     history = History()
-    bar = tqdm(range(epochs), desc="epochs", disable=not progress)
-    for _ in bar:
+    total = epochs * len(train_batches) if hasattr(train_batches, "__len__") else None
+    bar = tqdm(total=total, desc="training", unit="batch", disable=not progress)
+    for epoch in range(epochs):
         start = time.perf_counter()
-        loss, acc = train_epoch(model, train_batches, optimizer, device, loss_fn, progress=progress)
+        loss, acc = train_epoch(model, train_batches, optimizer, device, loss_fn, bar=bar)
         history.epoch_seconds.append(time.perf_counter() - start)
         history.train_loss.append(loss)
         history.train_acc.append(acc)
-        shown = {"loss": f"{loss:.4f}", "acc": f"{acc:.2%}"}
+        shown = {"epoch": f"{epoch + 1}/{epochs}", "loss": f"{loss:.4f}", "acc": f"{acc:.2%}"}
         if test_batches is not None:
             test_loss, test_acc = evaluate(model, test_batches, device, loss_fn)
             history.test_loss.append(test_loss)
@@ -143,6 +150,7 @@ def fit(model: nn.Module, train_batches, optimizer: torch.optim.Optimizer, epoch
         if scheduler is not None:
             scheduler.step()
         bar.set_postfix(shown)
+    bar.close()
     if cache is not None:
         _store(cache, history, model, train_batches, optimizer, scheduler)
     return history

@@ -115,3 +115,19 @@ def test_confusion_matrix_rejects_bad_input():
         training.confusion_matrix(torch.tensor([0, 1]), torch.rand(2, 10))
     with pytest.raises(ValueError, match="from 0 to 2"):
         training.confusion_matrix(torch.tensor([0, 3]), torch.tensor([0, 1]), num_classes=3)
+
+
+def test_fit_shows_one_bar_counting_every_batch(monkeypatch):
+    monkeypatch.delenv(training.CACHE_ENV, raising=False)
+    bars = []
+    real = training.tqdm
+
+    def recording_tqdm(*args, **kwargs):
+        bars.append(real(*args, **kwargs))
+        return bars[-1]
+
+    monkeypatch.setattr(training, "tqdm", recording_tqdm)
+    model = MLP()
+    x, y = toy_data(100)
+    training.fit(model, TensorBatches(x, y, 32), torch.optim.SGD(model.parameters(), lr=0.1), 3, progress=True)
+    assert len(bars) == 1 and bars[0].total == 12 and bars[0].n == 12  # 3 epochs x 4 batches
