@@ -80,22 +80,28 @@ def make_batches(path: str, data: BenchData, batch_size: int, seed: int, device:
 
 
 def run_case(case: BenchCase, data: BenchData, device: torch.device | str = "cpu", max_batches: int | None = None,
-             seed: int = 0) -> list[dict]:
-    """Time one epoch (or its first ``max_batches`` batches, scaled to an epoch) of ``case`` on each path."""
+             seed: int = 0, repeat: int = 1) -> list[dict]:
+    """Time one epoch (or its first ``max_batches`` batches, scaled to an epoch) of ``case`` on each path.
+
+    Each path runs ``repeat`` times from the same start and keeps its fastest time, which is the least
+    disturbed by whatever else the machine is doing.
+    """
     device = torch.device(device)
     rows, finals = [], []
     for path in PATHS:
-        torch.manual_seed(seed)
-        model = case.make_model().to(device)
-        optimizer = case.make_optimizer(model.parameters())
-        batches = make_batches(path, data, case.batch_size, seed, device)
-        todo = len(batches) if max_batches is None else min(max_batches, len(batches))
-        start = time.perf_counter()
-        train_epoch(model, itertools.islice(batches, todo), optimizer, device)  # ends with .item(): synchronised
-        seconds = (time.perf_counter() - start) * len(batches) / todo
+        seconds = float("inf")
+        for _ in range(repeat):
+            torch.manual_seed(seed)
+            model = case.make_model().to(device)
+            optimizer = case.make_optimizer(model.parameters())
+            batches = make_batches(path, data, case.batch_size, seed, device)
+            todo = len(batches) if max_batches is None else min(max_batches, len(batches))
+            start = time.perf_counter()
+            train_epoch(model, itertools.islice(batches, todo), optimizer, device)  # ends with .item(): synced
+            seconds = min(seconds, (time.perf_counter() - start) * len(batches) / todo)
         finals.append([p.detach().cpu() for p in model.parameters()])
         rows.append({"case": case.name, "path": path, "batch_size": case.batch_size, "batches_timed": todo,
-                     "epoch_batches": len(batches),
+                     "epoch_batches": len(batches), "repeats": repeat,
                      "seconds_per_epoch": seconds, "images_per_second": len(data.labels) / seconds})
     same = all(torch.equal(a, b) for a, b in zip(*finals))
     for row in rows:
@@ -128,7 +134,8 @@ def render(results: list[dict]) -> str:
         m = entry["machine"]
         lines += [f"## {m['device']} · {m['cpu']} ({m['cpu_count']} CPUs, {m['threads']} PyTorch "
                   f"thread{'s' if m['threads'] != 1 else ''}) · torch {m['torch']} · Python {m['python']}", "",
-                  f"Measured {entry['date']}.", "",
+                  f"Measured {entry['date']}; fastest of {entry['rows'][0].get('repeats', 1)} runs per row; "
+                  f"load average {entry.get('load', 'unknown')} at the start.", "",
                   "| case | data path | batch | s / epoch | images / s | speed-up | same weights |",
                   "|---|---|--:|--:|--:|--:|---|"]
         for r in entry["rows"]:
@@ -139,13 +146,13 @@ def render(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def record(rows: list[dict], machine: dict, out: Path) -> list[dict]:
+def record(rows: list[dict], machine: dict, out: Path, load: str = "unknown") -> list[dict]:
     """Merge this machine's rows into out/results.json and rewrite out/results.md; returns all entries."""
     out.mkdir(parents=True, exist_ok=True)
     store = out / "results.json"
     results = json.loads(store.read_text()) if store.exists() else []
     results = [e for e in results if e["machine"] != machine]
-    results.append({"machine": machine, "date": datetime.date.today().isoformat(), "rows": rows})
+    results.append({"machine": machine, "date": datetime.date.today().isoformat(), "load": load, "rows": rows})
     store.write_text(json.dumps(results, indent=1) + "\n")
     (out / "results.md").write_text(render(results))
     return results
@@ -158,13 +165,14 @@ def main(argv: list[str] | None = None, data: BenchData | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1,
                         help="PyTorch CPU threads (default 1, as the notebooks use for small networks)")
     parser.add_argument("--batches", type=int, default=None, help="time only the first N batches of each epoch")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per path; the fastest is kept (default 3)")
     parser.add_argument("--cases", default="", help="only cases whose name contains this text")
     parser.add_argument("--out", type=Path, default=OUT, help="folder for results.json and results.md")
     args = parser.parse_args(argv)
     from .env import pick_device
 
-    if args.threads < 1 or (args.batches is not None and args.batches < 1):
-        parser.error("--threads and --batches must be positive")
+    if args.threads < 1 or args.repeat < 1 or (args.batches is not None and args.batches < 1):
+        parser.error("--threads, --repeat and --batches must be positive")
     cases = [c for c in CASES if args.cases.lower() in c.name.lower()]
     if not cases:
         parser.error(f"no case name contains {args.cases!r}; the cases are: {[c.name for c in CASES]}")
@@ -172,14 +180,15 @@ def main(argv: list[str] | None = None, data: BenchData | None = None) -> int:
     device = pick_device(args.device)
     data = data if data is not None else load_data()
     machine = describe_machine(device)
+    load = f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "unknown"
     print(f"benchmarking on {machine['device']} ({machine['cpu']}, {machine['threads']} thread(s))", flush=True)
     rows = []
     for case in cases:
-        for row in run_case(case, data, device, args.batches):
+        for row in run_case(case, data, device, args.batches, repeat=args.repeat):
             rows.append(row)
             print(f"  {row['case']:<40} {row['path']:<22} {row['seconds_per_epoch']:7.2f} s/epoch "
                   f"{row['speedup']:5.1f}x", flush=True)
-    record(rows, machine, args.out)
+    record(rows, machine, args.out, load)
     print(f"wrote {args.out / 'results.md'}")
     return 0
 

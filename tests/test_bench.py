@@ -35,7 +35,7 @@ def test_run_case_times_both_paths_and_checks_the_maths():
 
 def test_main_writes_the_table_and_replaces_only_this_machines_entry(tmp_path, capsys):
     threads = torch.get_num_threads()
-    args = ["--device", "cpu", "--batches", "2", "--out", str(tmp_path)]
+    args = ["--device", "cpu", "--batches", "2", "--repeat", "2", "--out", str(tmp_path)]
     assert bench.main(args, data=tiny_data()) == 0
     assert bench.main(args, data=tiny_data()) == 0          # same machine: replaced, not added
     assert len(json.loads((tmp_path / "results.json").read_text())) == 1
@@ -44,7 +44,7 @@ def test_main_writes_the_table_and_replaces_only_this_machines_entry(tmp_path, c
     assert len(entries) == 2 and {e["machine"]["threads"] for e in entries} == {1, 2}
     text = (tmp_path / "results.md").read_text()
     assert "| case | data path |" in text and "preloaded tensors (first 2 batches)" in text
-    assert "MLP 784-16-16-10" in text and "CPUs" in text and "torch " in text
+    assert "MLP 784-16-16-10" in text and "CPUs" in text and "torch " in text and "fastest of 2 runs" in text
     assert "wrote" in capsys.readouterr().out
     torch.set_num_threads(threads)
 
