@@ -254,9 +254,10 @@ plt.show()
 # %% [markdown]
 # Top row: neurons 0-5 of layer 1; bottom row: neurons 0-5 of layer 2. The layer-1 images are
 # black and white blotches, and there is nothing to discover in them: layer 1 is linear before its
-# sigmoid, `z = w·x + b`, so each pixel can be chosen on its own. The best value of a pixel with weight `w` is
-# `clamp(w / (2·l2), 0, 1)`: full ink wherever the weight is clearly positive, none where it is
-# negative. The picture is the weight picture from section 1 with the blue turned on. Check it:
+# sigmoid, `z = w·x + b`, so each pixel can be chosen on its own. The best value of a pixel with
+# weight `w` is `clamp(w / (2·l2), 0, 1)`: full ink wherever the weight is clearly positive, none
+# where it is negative. The picture is the weight picture from section 1 with the blue turned on.
+# Check it:
 
 # %%
 formula = (model.layer1.weight[:6].detach().cpu() / (2 * 0.01)).clamp(0, 1)      # [6, 784]
