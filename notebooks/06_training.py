@@ -270,9 +270,9 @@ plt.show()
 # this on one batch), so the step at batch *t* uses the sum of all *t* gradients so far. While
 # the gradients keep pointing the same way, the steps grow and the loss falls faster than in the
 # correct loop: with a learning rate as small as 0.01 the mistake even looks like an improvement
-# at first. But the sum never forgets: near a good point it keeps pushing in old directions, the
-# steps overshoot: from the third epoch on, the average loss is above its untrained level and
-# it keeps climbing, epoch after epoch. After five epochs the network is far worse than the
+# at first. But the sum never forgets. Near a good point it keeps pushing in old directions and
+# the steps overshoot: from the third epoch on, the average loss is above its untrained level
+# and it keeps climbing, epoch after epoch. After five epochs the network is far worse than the
 # correct loop's (all printed above). Look at the gradient it steps with and at what it did to
 # the weights:
 
@@ -293,8 +293,9 @@ print(f"first-layer sigmoid outputs that are exactly 0 or 1: {stuck:.1%}")
 # %% [markdown]
 # The summed gradient is thousands of times larger than any one batch's, and it has pushed the
 # weights so far that almost every first-layer sigmoid is flat out at exactly 0 or 1 in float32.
-# There its slope is 0, so fresh gradients can no longer get through: the network cannot learn
-# any more, while the stale sum keeps stepping it further in the same directions.
+# There its slope is 0, so fresh gradients can no longer get through to the first layer: it
+# can hardly learn any more, while the stale sum keeps stepping it further in the same
+# directions.
 #
 # ### Mistake 3: a new optimizer inside the loop
 #
@@ -394,8 +395,9 @@ print("checked: identical weights, and the preloaded path is more than 3x faster
 # tensor, and the loader then glues 32 of them into a batch. That is 60,000 small conversions per
 # epoch, for data that never changes. The preloaded path converts everything once (chapter 01)
 # and then makes one indexing call per batch, so nearly all of its time is the network's own
-# work (making its batches alone takes a small fraction, printed above). For a network this small the pipeline costs far more than the learning, which is why the
-# course trains from preloaded tensors by default.
+# work (making its batches alone takes a small fraction, printed above). For a network this
+# small the pipeline costs far more than the learning, which is why the course trains from
+# preloaded tensors by default.
 #
 # The `DataLoader` is still the right tool when the data does not fit in memory, or when every
 # image must be randomly altered each time it is used (data augmentation), ideally with

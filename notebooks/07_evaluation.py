@@ -91,7 +91,8 @@ together = check_runs.model(0)
 largest = max((a.cpu() - b).abs().max().item() for a, b in zip(alone.parameters(), together.parameters()))
 print(f"seed 0 trained alone:    test accuracy {alone_history.test_acc[0]:.4f}, training loss {alone_history.train_loss[0]:.6f}")
 print(f"seed 0 trained together: test accuracy {check_runs.test_acc[0][0]:.4f}, training loss {check_runs.train_loss[0][0]:.6f}")
-print(f"largest difference between their 13,002 weights: {largest:.1e}")
+n_weights = sum(p.numel() for p in alone.parameters())
+print(f"largest difference between their {n_weights:,} weights and biases: {largest:.1e}")
 assert largest < 1e-4 and abs(alone_history.test_acc[0] - check_runs.test_acc[0][0]) <= 2e-4
 
 # %% [markdown]
@@ -165,12 +166,16 @@ print(f"the mean first drops below 0.6 in epoch {next(e for e in range(len(loss)
 #
 # - `model.eval()` puts layers that behave differently during training (dropout, batch
 #   normalisation) into their test behaviour. Our MLP has no such layers, so for it `eval()`
-#   changes nothing, but it is the habit that keeps evaluation right once a network has them.
+#   changes nothing (checked below), but it is the habit that keeps evaluation right once a
+#   network has them.
 # - `torch.no_grad()` tells PyTorch not to record the operations for a backward pass: no
 #   gradients are needed to measure, and recording them costs memory and time.
 
 # %%
 model = runs.model(0).to(device)
+with torch.no_grad():
+    first = test_images[:1000]
+    print("same scores in train() and eval() mode:", torch.equal(model.train()(first), model.eval()(first)))
 model.eval()
 correct, total = 0, 0
 with torch.no_grad():
@@ -284,10 +289,9 @@ for seed in seeds:
 # %% [markdown]
 # Training and test accuracy are within a fraction of a percentage point of each other (the test
 # images even come out slightly ahead), and both losses are far from zero: this network is not
-# overfitting. It is *underfitting*: 13,002
-# parameters and 20 slow epochs are not enough to fit even the training images well. More
-# epochs, a larger learning rate, ReLU or Adam would all help (chapter 10 measures them), and
-# chapter 08 shows what a network built for images does.
+# overfitting. It is *underfitting*: a network this small, trained for 20 slow epochs, does not
+# fit even its training images well. More epochs, a larger learning rate, ReLU or Adam would all
+# help (chapter 10 measures them), and chapter 08 shows what a network built for images does.
 
 # %% [markdown]
 # ## Exercises
