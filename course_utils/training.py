@@ -6,6 +6,7 @@ to the ``device`` you pass; they never move your model or leave it in a differen
 """
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -44,11 +45,16 @@ def _check_model_device(model: nn.Module, device: torch.device | str) -> torch.d
 
 
 def train_epoch(model: nn.Module, batches, optimizer: torch.optim.Optimizer, device: torch.device | str = "cpu",
-                loss_fn=F.cross_entropy, progress: bool = False, desc: str = "train", bar=None) -> tuple[float, float]:
+                loss_fn=F.cross_entropy, progress: bool = False, desc: str = "train", bar=None,
+                augment=None, scheduler=None, scaler=None) -> tuple[float, float]:
     """One pass over ``batches``, updating the model after every batch. Returns (average loss, accuracy).
 
     ``progress=True`` shows a tqdm bar for this epoch; ``bar`` (an open tqdm) is advanced instead, one
     step per batch (``fit`` uses one bar for all its epochs).
+
+    Optional: ``augment`` transforms each training batch of images on the device (e.g. a RandomShift);
+    ``scheduler`` is stepped after every batch (a per-batch schedule such as OneCycleLR); ``scaler``
+    (a ``torch.amp.GradScaler``) turns on float16 mixed precision on a CUDA device.
     """
     device = _check_model_device(model, device)
     model.train()
@@ -59,17 +65,35 @@ def train_epoch(model: nn.Module, batches, optimizer: torch.optim.Optimizer, dev
         if bar is not None:
             bar.update()
         images, labels = images.to(device), labels.to(device)
+        if augment is not None:
+            images = augment(images)       # a fresh variation of every training batch
         optimizer.zero_grad()              # 1. forget the previous batch's gradients
-        scores = model(images)             # 2. forward: [B, ...] -> [B, 10]
-        loss = loss_fn(scores, labels)     # 3. how wrong, averaged over the batch
-        loss.backward()                    # 4. backprop: fill every parameter's .grad
-        optimizer.step()                   # 5. move every parameter against its gradient
+        with _autocast(device, scaler):    #    (float16 only when a GradScaler is given)
+            scores = model(images)         # 2. forward: [B, ...] -> [B, 10]
+            loss = loss_fn(scores, labels) # 3. how wrong, averaged over the batch
+        if scaler is None:
+            loss.backward()                # 4. backprop: fill every parameter's .grad
+            optimizer.step()               # 5. move every parameter against its gradient
+        else:                              # 4-5 in float16: scale the loss up so tiny gradients survive
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+        if scheduler is not None:
+            scheduler.step()
         total_loss += loss.detach() * len(labels)
         correct += (scores.argmax(dim=1) == labels).sum()
         seen += len(labels)
     if seen == 0:
         raise ValueError("batches produced no data: check the dataset and batch size")
     return total_loss.item() / seen, correct.item() / seen
+
+
+def _autocast(device: torch.device, scaler):
+    return torch.autocast(device.type, dtype=torch.float16) if scaler is not None else contextlib.nullcontext()
+
+
+def _grad_scaler():  # torch.amp.GradScaler is torch >= 2.3
+    return torch.amp.GradScaler("cuda") if hasattr(torch.amp, "GradScaler") else torch.cuda.amp.GradScaler()
 
 
 @torch.no_grad()
@@ -120,24 +144,37 @@ def confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor, num_classe
 
 def fit(model: nn.Module, train_batches, optimizer: torch.optim.Optimizer, epochs: int,
         device: torch.device | str = "cpu", test_batches=None, scheduler=None, loss_fn=F.cross_entropy,
-        progress: bool = True) -> History:
+        progress: bool = True, augment=None, step_scheduler_every_batch: bool = False,
+        amp: bool = False) -> History:
     """Train for ``epochs`` epochs, evaluating on ``test_batches`` after each one when given.
 
-    ``scheduler`` (optional) is stepped once per epoch. One tqdm bar counts the batches of all epochs
+    ``scheduler`` (optional) is stepped once per epoch, or after every batch with
+    ``step_scheduler_every_batch=True`` (OneCycleLR and other per-step schedules). ``augment`` (optional)
+    transforms each training batch, e.g. ``RandomShift``. ``amp=True`` trains in float16 mixed precision
+    (CUDA only: pass ``amp=(device.type == "cuda")``). One tqdm bar counts the batches of all epochs
     and shows the epoch with its latest loss and accuracy.
     """
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    if step_scheduler_every_batch and scheduler is None:
+        raise ValueError("step_scheduler_every_batch=True needs a scheduler; pass scheduler=...")
+    if amp and torch.device(device).type != "cuda":
+        raise ValueError(f"amp=True (float16 mixed precision) needs a CUDA device, got device={str(device)!r}; "
+                         "pass amp=(device.type == 'cuda')")
     _check_model_device(model, device)
-    cache = _cache_file(model, train_batches, optimizer, epochs, device, test_batches, scheduler, loss_fn)
+    cache = _cache_file(model, train_batches, optimizer, epochs, device, test_batches, scheduler, loss_fn,
+                        augment, (step_scheduler_every_batch, amp))
     if cache is not None and cache.exists():
-        return _restore(cache, model, train_batches, optimizer, scheduler)
+        return _restore(cache, model, train_batches, optimizer, scheduler, augment)
+    scaler = _grad_scaler() if amp else None
+    batch_scheduler = scheduler if step_scheduler_every_batch else None
     history = History()
     total = epochs * len(train_batches) if hasattr(train_batches, "__len__") else None
     bar = tqdm(total=total, desc="training", unit="batch", disable=not progress)
     for epoch in range(epochs):
         start = time.perf_counter()
-        loss, acc = train_epoch(model, train_batches, optimizer, device, loss_fn, bar=bar)
+        loss, acc = train_epoch(model, train_batches, optimizer, device, loss_fn, bar=bar, augment=augment,
+                                scheduler=batch_scheduler, scaler=scaler)
         history.epoch_seconds.append(time.perf_counter() - start)
         history.train_loss.append(loss)
         history.train_acc.append(acc)
@@ -147,12 +184,12 @@ def fit(model: nn.Module, train_batches, optimizer: torch.optim.Optimizer, epoch
             history.test_loss.append(test_loss)
             history.test_acc.append(test_acc)
             shown["test acc"] = f"{test_acc:.2%}"
-        if scheduler is not None:
+        if scheduler is not None and not step_scheduler_every_batch:
             scheduler.step()
         bar.set_postfix(shown)
     bar.close()
     if cache is not None:
-        _store(cache, history, model, train_batches, optimizer, scheduler)
+        _store(cache, history, model, train_batches, optimizer, scheduler, augment)
     return history
 
 
@@ -167,26 +204,40 @@ def _batches_key(batches):
             batches.generator.get_state())
 
 
-def _cache_file(model, train_batches, optimizer, epochs, device, test_batches, scheduler, loss_fn) -> Path | None:
+def _augment_key(augment):
+    """What determines an augmentation: its repr and the state of its random generator."""
+    if augment is None:
+        return None
+    generator = getattr(augment, "generator", None)
+    if not isinstance(generator, torch.Generator):
+        raise TypeError
+    return (type(augment).__name__, repr(augment), generator.get_state())
+
+
+def _cache_file(model, train_batches, optimizer, epochs, device, test_batches, scheduler, loss_fn,
+                augment=None, flags=()) -> Path | None:
     try:
         data = (_batches_key(train_batches), _batches_key(test_batches))
+        extra = (_augment_key(augment), *flags)
     except TypeError:
-        return None  # only TensorBatches have a reproducible, fingerprintable order
+        return None  # only TensorBatches (and augmentations with a generator) are reproducible, fingerprintable
     groups = [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
     return runcache.cache_file("fit", type(model).__name__, repr(model), model.state_dict(),
                                type(optimizer).__name__, groups, optimizer.state_dict()["state"], epochs,
                                torch.device(device).type, data, getattr(loss_fn, "__name__", repr(loss_fn)),
-                               None if scheduler is None else (type(scheduler).__name__, scheduler.state_dict()))
+                               None if scheduler is None else (type(scheduler).__name__, scheduler.state_dict()),
+                               extra)
 
 
-def _store(path: Path, history, model, train_batches, optimizer, scheduler) -> None:
+def _store(path: Path, history, model, train_batches, optimizer, scheduler, augment=None) -> None:
     runcache.store(path, {"history": asdict(history), "model": model.state_dict(),
                           "optimizer": optimizer.state_dict(),
                           "scheduler": None if scheduler is None else scheduler.state_dict(),
-                          "generator": train_batches.generator.get_state(), "global_rng": torch.get_rng_state()})
+                          "generator": train_batches.generator.get_state(), "global_rng": torch.get_rng_state(),
+                          "augment_rng": None if augment is None else augment.generator.get_state()})
 
 
-def _restore(path: Path, model, train_batches, optimizer, scheduler) -> History:
+def _restore(path: Path, model, train_batches, optimizer, scheduler, augment=None) -> History:
     saved = runcache.load(path)
     model.load_state_dict(saved["model"])
     optimizer.load_state_dict(saved["optimizer"])
@@ -194,4 +245,6 @@ def _restore(path: Path, model, train_batches, optimizer, scheduler) -> History:
         scheduler.load_state_dict(saved["scheduler"])
     train_batches.generator.set_state(saved["generator"])
     torch.set_rng_state(saved["global_rng"])
+    if augment is not None:
+        augment.generator.set_state(saved["augment_rng"])
     return History(**saved["history"])

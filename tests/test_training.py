@@ -131,3 +131,47 @@ def test_fit_shows_one_bar_counting_every_batch(monkeypatch):
     x, y = toy_data(100)
     training.fit(model, TensorBatches(x, y, 32), torch.optim.SGD(model.parameters(), lr=0.1), 3, progress=True)
     assert len(bars) == 1 and bars[0].total == 12 and bars[0].n == 12  # 3 epochs x 4 batches
+
+
+def test_fit_steps_a_per_batch_scheduler_and_applies_augment(monkeypatch):
+    monkeypatch.delenv(training.CACHE_ENV, raising=False)
+    torch.manual_seed(0)
+    model = MLP()
+    x, y = toy_data(96)
+    batches = TensorBatches(x, y, 32, generator=torch.Generator().manual_seed(0))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=2 * len(batches))
+    seen = []
+    training.fit(model, batches, opt, 2, scheduler=sched, step_scheduler_every_batch=True,
+                 augment=lambda images: seen.append(len(images)) or images * 0, progress=False)
+    assert sched.last_epoch == 6 and seen == [32] * 6  # one scheduler step and one augmentation per batch
+    with pytest.raises(ValueError, match="needs a scheduler"):
+        training.fit(model, batches, opt, 1, step_scheduler_every_batch=True)
+    with pytest.raises(ValueError, match="needs a CUDA device"):
+        training.fit(model, batches, opt, 1, amp=True)
+
+
+def run_shifted(seed=0, shift_seed=0):
+    from course_utils.augment import RandomShift
+
+    torch.manual_seed(seed)
+    model = MLP()
+    x, y = toy_data(64)
+    batches = TensorBatches(x, y, 32, generator=torch.Generator().manual_seed(seed))
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.01, total_steps=2 * len(batches))
+    shift = RandomShift(2, torch.Generator().manual_seed(shift_seed))
+    history = training.fit(model, batches, opt, 2, scheduler=sched, step_scheduler_every_batch=True,
+                           augment=shift, progress=False)
+    return model, history, shift
+
+
+def test_run_cache_covers_augmentation_and_per_batch_schedules(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(training.CACHE_ENV, str(tmp_path))
+    m1, h1, s1 = run_shifted()
+    m2, h2, s2 = run_shifted()
+    assert "identical run found" in capsys.readouterr().out and h1 == h2
+    assert all(torch.equal(a, b) for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
+    assert torch.equal(s1.generator.get_state(), s2.generator.get_state())  # restored where training left it
+    run_shifted(shift_seed=1)  # other random shifts: a different run
+    assert len(list(tmp_path.glob("fit-*.pt"))) == 2

@@ -1,0 +1,68 @@
+"""Moving digits around: a fixed shift (to test a model) and random shifts (to train one)."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def _check_images(images: torch.Tensor) -> torch.Tensor:
+    if not isinstance(images, torch.Tensor) or images.dim() != 4:
+        shape = list(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
+        raise ValueError(f"expected a batch of images [B, C, H, W] (e.g. [B, 1, 28, 28]), got {shape}")
+    return images
+
+
+def shift_images(images: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
+    """Move every image ``dx`` pixels right and ``dy`` pixels down (negative: left, up), filling with 0.
+
+    Pixels pushed past the border are lost; the new border strip is background (0). Returns a new
+    tensor of the same shape, dtype and device.
+    """
+    _check_images(images)
+    height, width = images.shape[-2:]
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (dx, dy)):
+        raise TypeError(f"dx and dy must be whole numbers of pixels, got dx={dx!r}, dy={dy!r}")
+    if abs(dx) >= width or abs(dy) >= height:
+        raise ValueError(f"a shift of dx={dx}, dy={dy} would move a {height}x{width} image out of view; "
+                         f"use |dx| < {width} and |dy| < {height}")
+    out = torch.zeros_like(images)
+    src_rows, dst_rows = slice(max(0, -dy), height - max(0, dy)), slice(max(0, dy), height - max(0, -dy))
+    src_cols, dst_cols = slice(max(0, -dx), width - max(0, dx)), slice(max(0, dx), width - max(0, -dx))
+    out[..., dst_rows, dst_cols] = images[..., src_rows, src_cols]
+    return out
+
+
+class RandomShift:
+    """Training-time augmentation: move each image by its own random offset of up to ``max_shift`` pixels.
+
+    Each image gets an independent (dx, dy) with -max_shift <= dx, dy <= max_shift, drawn from
+    ``generator`` (a CPU torch.Generator), so a seeded run repeats exactly. Works on a whole batch at
+    once on any device: pad by ``max_shift`` with zeros, then crop a window at each image's offset.
+    """
+
+    def __init__(self, max_shift: int = 2, generator: torch.Generator | None = None):
+        if not isinstance(max_shift, int) or isinstance(max_shift, bool) or max_shift < 0:
+            raise ValueError(f"max_shift must be a non-negative int (pixels), got {max_shift!r}")
+        self.max_shift = max_shift
+        self.generator = generator if generator is not None else torch.Generator().manual_seed(0)
+
+    def __repr__(self) -> str:
+        return f"RandomShift(max_shift={self.max_shift})"
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        _check_images(images)
+        s, (n, channels, height, width) = self.max_shift, images.shape
+        if s == 0:
+            return images
+        offsets = torch.randint(0, 2 * s + 1, (2, n), generator=self.generator).to(images.device)
+        padded = F.pad(images, (s, s, s, s))                                   # [B, C, H, W] -> [B, C, H+2s, W+2s]
+        rows = offsets[0, :, None] + torch.arange(height, device=images.device)  # [B, H]: rows each image keeps
+        cols = offsets[1, :, None] + torch.arange(width, device=images.device)   # [B, W]
+        batch = torch.arange(n, device=images.device)[:, None, None]
+        cropped = padded.permute(0, 2, 3, 1)[batch, rows[:, :, None], cols[:, None, :]]  # [B, H, W, C]
+        return cropped.permute(0, 3, 1, 2).contiguous(memory_format=_memory_format(images))
+
+
+def _memory_format(images: torch.Tensor) -> torch.memory_format:
+    channels_last = images.shape[1] > 1 and images.is_contiguous(memory_format=torch.channels_last)
+    return torch.channels_last if channels_last else torch.contiguous_format
