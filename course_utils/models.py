@@ -40,3 +40,65 @@ class MLP(nn.Module):
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable numbers in ``model``."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def _check_image_batch(x: torch.Tensor, channels: int = 1) -> None:
+    if x.dim() != 4 or x.shape[1] != channels:
+        raise ValueError(f"a CNN takes images as [B, {channels}, H, W] (e.g. [B, 1, 28, 28]), got shape "
+                         f"{list(x.shape)}; for flat [B, 784] rows use x.view(-1, 1, 28, 28)")
+
+
+class SimpleCNN(nn.Module):
+    """The learning guide's CNN: conv 3x3 (1 -> 16), pool, conv 3x3 (16 -> 32), pool, flatten, dense -> 10.
+
+    Padding 1 keeps each conv's output the size of its input, so the two 2x2 max-pools take a
+    28x28 image to 14x14, then 7x7; the dense layer sees 32 x 7 x 7 = 1,568 numbers.
+    """
+
+    def __init__(self, channels: tuple[int, int] = (16, 32), activation: type[nn.Module] = nn.ReLU):
+        super().__init__()
+        c1, c2 = channels
+        self.conv1 = nn.Conv2d(1, c1, kernel_size=3, padding=1)
+        self.conv2 = nn.Conv2d(c1, c2, kernel_size=3, padding=1)
+        self.pool = nn.MaxPool2d(2)
+        self.activation = activation()
+        self.fc = nn.Linear(c2 * 7 * 7, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_image_batch(x)
+        x = self.pool(self.activation(self.conv1(x)))   # [B, 1, 28, 28] -> [B, 16, 28, 28] -> [B, 16, 14, 14]
+        x = self.pool(self.activation(self.conv2(x)))   # -> [B, 32, 14, 14] -> [B, 32, 7, 7]
+        x = torch.flatten(x, start_dim=1)               # -> [B, 1568]: flatten only at the end
+        return self.fc(x)                               # -> [B, 10]
+
+
+def conv_block(n_in: int, n_out: int) -> nn.Sequential:
+    """3x3 convolution (size-preserving) -> batch normalisation -> ReLU."""
+    return nn.Sequential(nn.Conv2d(n_in, n_out, kernel_size=3, padding=1, bias=False),
+                         nn.BatchNorm2d(n_out), nn.ReLU())
+
+
+class AdvancedCNN(nn.Module):
+    """A compact, stronger CNN: four conv blocks with batch normalisation, three max-pools, one dense layer.
+
+    28x28 -> block1 -> pool -> 14x14 -> block2 -> block3 -> pool -> 7x7 -> block4 -> pool -> 3x3 ->
+    flatten -> dense -> 10 scores. Batch normalisation keeps every layer's outputs at a steady scale,
+    which lets it train fast with large learning rates; pooling down to 3x3 before flattening keeps
+    the dense layer small (64 x 3 x 3 = 576 inputs).
+    """
+
+    def __init__(self, channels: tuple[int, int, int, int] = (16, 32, 32, 64)):
+        super().__init__()
+        c1, c2, c3, c4 = channels
+        self.block1, self.block2 = conv_block(1, c1), conv_block(c1, c2)
+        self.block3, self.block4 = conv_block(c2, c3), conv_block(c3, c4)
+        self.pool = nn.MaxPool2d(2)
+        self.fc = nn.Linear(c4 * 3 * 3, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_image_batch(x)
+        x = self.pool(self.block1(x))                   # [B, 1, 28, 28] -> [B, 16, 14, 14]
+        x = self.pool(self.block3(self.block2(x)))      # -> [B, 32, 14, 14] -> [B, 32, 7, 7]
+        x = self.pool(self.block4(x))                   # -> [B, 64, 7, 7] -> [B, 64, 3, 3]
+        x = torch.flatten(x, start_dim=1)               # -> [B, 576]
+        return self.fc(x)                               # -> [B, 10]

@@ -24,3 +24,34 @@ def test_mlp_rejects_bad_sizes_and_inputs():
         MLP((784,))
     with pytest.raises(ValueError, match="784 values"):
         MLP()(torch.rand(3, 28, 27))
+
+
+def test_simple_cnn_matches_the_guides_layers_and_counts():
+    from course_utils.models import SimpleCNN
+
+    model = SimpleCNN()
+    assert tuple(model.conv1.weight.shape) == (16, 1, 3, 3) and tuple(model.conv2.weight.shape) == (32, 16, 3, 3)
+    counts = {name: p.numel() for name, p in model.named_parameters()}
+    assert counts["conv1.weight"] == 144 and counts["conv2.weight"] == 4_608  # the guide's two numbers
+    assert counts["fc.weight"] == 32 * 7 * 7 * 10 and count_parameters(model) == 20_490
+    assert model(torch.rand(3, 1, 28, 28)).shape == (3, 10)
+    assert count_parameters(SimpleCNN((8, 16))) == 8 * 9 + 8 + 16 * 8 * 9 + 16 + 16 * 49 * 10 + 10
+
+
+def test_advanced_cnn_shape_count_and_batchnorm():
+    from course_utils.models import AdvancedCNN
+
+    model = AdvancedCNN()
+    assert count_parameters(model) == 38_458
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in model.modules()) == 4
+    assert model(torch.rand(4, 1, 28, 28)).shape == (4, 10)
+    model = model.to(memory_format=torch.channels_last)
+    assert model(torch.rand(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_cnns_explain_flat_input():
+    from course_utils.models import AdvancedCNN, SimpleCNN
+
+    for model in (SimpleCNN(), AdvancedCNN()):
+        with pytest.raises(ValueError, match=r"x.view\(-1, 1, 28, 28\)"):
+            model(torch.rand(2, 784))
