@@ -214,3 +214,26 @@ def plot_confusion_matrix(matrix: torch.Tensor, ax=None, title: str = "", class_
     ax.set_ylabel("true")
     ax.set_title(title)
     return ax
+
+
+def show_filters(weights: torch.Tensor, ncols: int = 8, size: float = 0.9, titles: Sequence[str] | None = None):
+    """Draw small convolution filters ([N, 1, k, k] or [N, k, k], e.g. ``model.conv1.weight``) in a grid.
+
+    Blue is positive, red negative, white zero, each filter on its own symmetric scale (as in
+    ``show_weights``). Returns the array of axes.
+    """
+    weights = torch.as_tensor(weights).detach().cpu().float()
+    if weights.dim() == 4 and weights.shape[1] == 1:
+        weights = weights[:, 0]
+    if weights.dim() != 3:
+        raise ValueError(f"weights must be [N, 1, k, k] or [N, k, k] (one input channel), got {list(weights.shape)}")
+    n = len(weights)
+    nrows = -(-n // ncols)
+    _, axes = plt.subplots(nrows, min(ncols, n), figsize=(size * min(ncols, n), size * 1.2 * nrows), squeeze=False)
+    for i, ax in enumerate(axes.ravel()):
+        ax.axis("off")
+        if i < n:
+            limit = weights[i].abs().max().item() or 1.0
+            ax.imshow(weights[i].numpy(), cmap="RdBu", vmin=-limit, vmax=limit, interpolation="nearest")
+            ax.set_title(titles[i] if titles is not None else str(i), fontsize=8)
+    return axes

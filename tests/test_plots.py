@@ -83,3 +83,16 @@ def test_plot_confusion_matrix_writes_every_count():
     with pytest.raises(ValueError, match="square"):
         plots.plot_confusion_matrix(torch.zeros(2, 3))
     plt.close("all")
+
+
+def test_show_filters_draws_each_filter_on_a_symmetric_scale():
+    weights = torch.randn(16, 1, 3, 3)
+    axes = plots.show_filters(weights, ncols=8)
+    assert axes.shape == (2, 8)
+    image = axes[0, 0].images[0]
+    assert image.get_array().shape == (3, 3) and image.get_clim() == (-weights[0].abs().max().item(),
+                                                                         weights[0].abs().max().item())
+    assert axes[1, 7].get_title() == "15"
+    with pytest.raises(ValueError, match="one input channel"):
+        plots.show_filters(torch.randn(4, 2, 3, 3))
+    plt.close("all")
