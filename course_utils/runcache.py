@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import weakref
 from pathlib import Path
 
 import torch
@@ -18,15 +19,30 @@ CACHE_ENV = "COURSE_RUN_CACHE"
 _BIG = 1 << 22  # tensors with more elements are fingerprinted by sums instead of every byte
 
 
+_memo: dict[int, tuple] = {}  # id(tensor) -> (weakref, version, digest) for large tensors
+
+
+def _big_tensor_digest(t: torch.Tensor) -> str:
+    """Sums of a large tensor, remembered until the tensor is modified or freed (training sets are reused)."""
+    seen = _memo.get(id(t))
+    if seen is not None and seen[0]() is t and seen[1] == t._version:
+        return seen[2]
+    d = t.detach().double()
+    digest = f"{d.sum().item()!r}{d.abs().sum().item()!r}{(d * torch.arange(d.numel()).view(d.shape)).sum().item()!r}"
+    _memo[id(t)] = (weakref.ref(t), t._version, digest)
+    return digest
+
+
 def fingerprint(*parts) -> str:
     """A hex digest of ``parts``: tensors (dtype, shape, values), dicts, lists/tuples and anything with a repr."""
     digest = hashlib.sha256()
     for part in parts:
         if isinstance(part, torch.Tensor):
-            t = part.detach().cpu().contiguous()
-            digest.update(f"{t.dtype}{tuple(t.shape)}".encode())
-            digest.update(t.view(torch.uint8).numpy().tobytes() if t.numel() < _BIG
-                          else f"{t.double().sum().item()!r}{t.double().abs().sum().item()!r}".encode())
+            digest.update(f"{part.dtype}{tuple(part.shape)}".encode())
+            if part.numel() < _BIG:
+                digest.update(part.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
+            else:
+                digest.update(_big_tensor_digest(part).encode())
         elif isinstance(part, dict):
             for key in sorted(part, key=str):
                 digest.update(str(key).encode())

@@ -28,3 +28,17 @@ def test_store_then_load_round_trip(tmp_path, monkeypatch, capsys):
     saved = runcache.load(path)
     assert "identical run found" in capsys.readouterr().out
     assert torch.equal(saved["weights"], torch.ones(2, 2)) and saved["loss"] == [2.3, 1.1]
+
+
+def test_large_tensor_fingerprint_is_remembered_until_the_tensor_changes(monkeypatch):
+    from course_utils import runcache
+
+    monkeypatch.setattr(runcache, "_BIG", 10)
+    t = torch.arange(100.0)
+    first = runcache.fingerprint(t)
+    assert runcache.fingerprint(t) == first and id(t) in runcache._memo
+    t[5] = 7.0  # in-place change bumps the version: fingerprint is recomputed
+    assert runcache.fingerprint(t) != first
+    swapped = torch.arange(100.0)
+    swapped[[3, 4]] = swapped[[4, 3]]  # same sums, different order: position-weighted sum differs
+    assert runcache.fingerprint(swapped) != runcache.fingerprint(torch.arange(100.0))
