@@ -40,7 +40,7 @@ def fingerprint(*parts) -> str:
         if isinstance(part, torch.Tensor):
             digest.update(f"{part.dtype}{tuple(part.shape)}".encode())
             if part.numel() < _BIG:
-                digest.update(part.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
+                digest.update(part.detach().cpu().reshape(-1).view(torch.uint8).numpy().tobytes())
             else:
                 digest.update(_big_tensor_digest(part).encode())
         elif isinstance(part, dict):

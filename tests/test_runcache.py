@@ -42,3 +42,10 @@ def test_large_tensor_fingerprint_is_remembered_until_the_tensor_changes(monkeyp
     swapped = torch.arange(100.0)
     swapped[[3, 4]] = swapped[[4, 3]]  # same sums, different order: position-weighted sum differs
     assert runcache.fingerprint(swapped) != runcache.fingerprint(torch.arange(100.0))
+
+
+def test_fingerprint_takes_zero_dim_tensors():
+    # BatchNorm keeps a 0-dim int64 counter (num_batches_tracked) in its state_dict
+    state = torch.nn.BatchNorm2d(3).state_dict()
+    assert runcache.fingerprint(state) == runcache.fingerprint(torch.nn.BatchNorm2d(3).state_dict())
+    assert runcache.fingerprint(torch.tensor(1)) != runcache.fingerprint(torch.tensor(2))
