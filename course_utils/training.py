@@ -52,9 +52,8 @@ def train_epoch(model: nn.Module, batches, optimizer: torch.optim.Optimizer, dev
     ``progress=True`` shows a tqdm bar for this epoch; ``bar`` (an open tqdm) is advanced instead, one
     step per batch (``fit`` uses one bar for all its epochs).
 
-    Optional: ``augment`` transforms each training batch of images on the device (e.g. a RandomShift);
-    ``scheduler`` is stepped after every batch (a per-batch schedule such as OneCycleLR); ``scaler``
-    (a ``torch.amp.GradScaler``) turns on float16 mixed precision on a CUDA device.
+    Optional: ``augment`` transforms each batch of images (e.g. RandomShift); ``scheduler`` is stepped
+    after every batch (e.g. OneCycleLR); a ``scaler`` (torch.amp.GradScaler) turns on float16 on CUDA.
     """
     device = _check_model_device(model, device)
     model.train()
@@ -170,7 +169,8 @@ def fit(model: nn.Module, train_batches, optimizer: torch.optim.Optimizer, epoch
     batch_scheduler = scheduler if step_scheduler_every_batch else None
     history = History()
     total = epochs * len(train_batches) if hasattr(train_batches, "__len__") else None
-    bar = tqdm(total=total, desc="training", unit="batch", disable=not progress)
+    # at most one refresh a second: nbval drops a cell's output beyond ~1,000 queued messages
+    bar = tqdm(total=total, desc="training", unit="batch", disable=not progress, mininterval=1.0)
     for epoch in range(epochs):
         start = time.perf_counter()
         loss, acc = train_epoch(model, train_batches, optimizer, device, loss_fn, bar=bar, augment=augment,
