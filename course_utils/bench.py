@@ -6,7 +6,8 @@ Every case trains its model twice from the same seed: once fed by the learning g
 same batches in the same order, so the maths is the same and the final weights must be identical;
 the table says whether they are. Results go to ``bench/results.json`` (every machine measured so
 far; a new run replaces only this machine's entry) and ``bench/results.md`` (rendered from it).
-Later chapters add rows by appending a ``BenchCase`` to ``CASES``.
+Later chapters add rows by appending a ``BenchCase`` to ``CASES``. When the test set is loaded (as
+``make bench`` does), each row also gives the test accuracy after its one timed epoch.
 """
 from __future__ import annotations
 
@@ -27,8 +28,8 @@ from torch import nn
 from torch.utils.data import DataLoader, RandomSampler
 
 from .data import TensorBatches, mnist_dataset, mnist_tensors
-from .models import MLP
-from .training import train_epoch
+from .models import MLP, AdvancedCNN, SimpleCNN
+from .training import evaluate, train_epoch
 
 OUT = Path(__file__).resolve().parent.parent / "bench"
 PATHS = ("DataLoader + ToTensor", "preloaded tensors")
@@ -49,23 +50,43 @@ class BenchCase:
     make_optimizer: Callable = sgd_001
 
 
+def adam_0003(params) -> torch.optim.Optimizer:
+    """Adam at learning rate 0.003 (chapter 08's simple CNN, without its schedule)."""
+    return torch.optim.Adam(params, lr=0.003)
+
+
+def adam_001(params) -> torch.optim.Optimizer:
+    """Adam at learning rate 0.01 (chapter 08's advanced CNN, without its schedule)."""
+    return torch.optim.Adam(params, lr=0.01)
+
+
+def advanced_cnn() -> nn.Module:
+    """AdvancedCNN in the channels-last memory layout, as chapter 08 trains it."""
+    return AdvancedCNN().to(memory_format=torch.channels_last)
+
+
 CASES: list[BenchCase] = [
     BenchCase("MLP 784-16-16-10 sigmoid, SGD lr 0.01", MLP),
+    BenchCase("SimpleCNN 16-32, Adam lr 0.003", SimpleCNN, batch_size=64, make_optimizer=adam_0003),
+    BenchCase("AdvancedCNN channels-last, Adam lr 0.01", advanced_cnn, batch_size=128, make_optimizer=adam_001),
 ]
 
 
 @dataclass
 class BenchData:
-    """The training set twice: as a map-style dataset (images converted one by one) and as two tensors."""
+    """The training set twice: as a map-style dataset (images converted one by one) and as two tensors;
+    optionally the test set as tensors, for the accuracy after the timed epoch."""
 
     dataset: object
     images: torch.Tensor
     labels: torch.Tensor
+    test_images: torch.Tensor | None = None
+    test_labels: torch.Tensor | None = None
 
 
 def load_data() -> BenchData:
-    """MNIST's 60,000 training images: torchvision's dataset with ToTensor, and mnist_tensors."""
-    return BenchData(mnist_dataset(train=True), *mnist_tensors(train=True))
+    """MNIST's 60,000 training images (torchvision's dataset with ToTensor, and mnist_tensors) + the test set."""
+    return BenchData(mnist_dataset(train=True), *mnist_tensors(train=True), *mnist_tensors(train=False))
 
 
 def make_batches(path: str, data: BenchData, batch_size: int, seed: int, device: torch.device):
@@ -100,9 +121,14 @@ def run_case(case: BenchCase, data: BenchData, device: torch.device | str = "cpu
             train_epoch(model, itertools.islice(batches, todo), optimizer, device)  # ends with .item(): synced
             seconds = min(seconds, (time.perf_counter() - start) * len(batches) / todo)
         finals.append([p.detach().cpu() for p in model.parameters()])
+        accuracy = None
+        if data.test_images is not None:
+            test = TensorBatches(data.test_images.to(device), data.test_labels.to(device), 1000, shuffle=False)
+            accuracy = evaluate(model, test, device)[1]
         rows.append({"case": case.name, "path": path, "batch_size": case.batch_size, "batches_timed": todo,
                      "epoch_batches": len(batches), "repeats": repeat,
-                     "seconds_per_epoch": seconds, "images_per_second": len(data.labels) / seconds})
+                     "seconds_per_epoch": seconds, "images_per_second": len(data.labels) / seconds,
+                     "test_accuracy": accuracy})
     same = all(torch.equal(a, b) for a, b in zip(*finals))
     for row in rows:
         row["speedup"] = rows[0]["seconds_per_epoch"] / row["seconds_per_epoch"]
@@ -129,19 +155,22 @@ def render(results: list[dict]) -> str:
              "Written by `make bench` (`python -m course_utils.bench`); run it to add or refresh this machine.",
              "Each case trains the same model from the same seed on the same batches in the same order, once",
              "through the guide's `DataLoader` + `ToTensor` and once from preloaded tensors (`TensorBatches`).",
-             "*Same weights* says whether both runs ended with bit-identical parameters (same maths).", ""]
+             "*Same weights* says whether both runs ended with bit-identical parameters (same maths).",
+             "*Test acc* is the accuracy on the 10,000 test images after that one epoch (no schedule).", ""]
     for entry in results:
         m = entry["machine"]
         lines += [f"## {m['device']} · {m['cpu']} ({m['cpu_count']} CPUs, {m['threads']} PyTorch "
                   f"thread{'s' if m['threads'] != 1 else ''}) · torch {m['torch']} · Python {m['python']}", "",
                   f"Measured {entry['date']}; fastest of {entry['rows'][0].get('repeats', 1)} runs per row; "
                   f"load average {entry.get('load', 'unknown')} at the start.", "",
-                  "| case | data path | batch | s / epoch | images / s | speed-up | same weights |",
-                  "|---|---|--:|--:|--:|--:|---|"]
+                  "| case | data path | batch | s / epoch | images / s | speed-up | same weights | test acc |",
+                  "|---|---|--:|--:|--:|--:|---|--:|"]
         for r in entry["rows"]:
             timed = "" if r["batches_timed"] == r["epoch_batches"] else f" (first {r['batches_timed']} batches)"
+            accuracy = "–" if r.get("test_accuracy") is None else f"{r['test_accuracy']:.2%}"
             lines.append(f"| {r['case']} | {r['path']}{timed} | {r['batch_size']} | {r['seconds_per_epoch']:.2f} | "
-                         f"{r['images_per_second']:,.0f} | {r['speedup']:.1f}x | {'yes' if r['same_weights'] else 'no'} |")
+                         f"{r['images_per_second']:,.0f} | {r['speedup']:.1f}x | {'yes' if r['same_weights'] else 'no'} | "
+                         f"{accuracy} |")
         lines.append("")
     return "\n".join(lines)
 

@@ -52,3 +52,20 @@ def test_main_writes_the_table_and_replaces_only_this_machines_entry(tmp_path, c
 def test_main_rejects_an_unknown_case(tmp_path):
     with pytest.raises(SystemExit):
         bench.main(["--cases", "no such network", "--out", str(tmp_path)], data=tiny_data())
+
+
+def test_cnn_cases_are_benchmarked_with_test_accuracy():
+    from course_utils.models import SimpleCNN
+
+    names = [c.name for c in bench.CASES]
+    assert any("SimpleCNN" in n for n in names) and any("AdvancedCNN" in n for n in names)
+    data = tiny_data(64)
+    data.test_images, data.test_labels = data.images[:32], data.labels[:32]
+    case = bench.BenchCase("tiny CNN", lambda: SimpleCNN((2, 4)), batch_size=16, make_optimizer=bench.adam_0003)
+    rows = bench.run_case(case, data)
+    assert all(r["same_weights"] and 0.0 <= r["test_accuracy"] <= 1.0 for r in rows)
+    assert rows[0]["test_accuracy"] == rows[1]["test_accuracy"]  # same weights, same accuracy
+    text = bench.render([{"machine": bench.describe_machine(torch.device("cpu")), "date": "today", "rows": rows}])
+    assert "| test acc |" in text and f"| {rows[0]['test_accuracy']:.2%} |" in text
+    assert "| – |" in bench.render([{"machine": bench.describe_machine(torch.device("cpu")), "date": "today",
+                                     "rows": bench.run_case(case, tiny_data(64))}])
