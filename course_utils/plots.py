@@ -8,6 +8,20 @@ import numpy as np
 import torch
 
 
+def _grid(n: int, ncols: int, axes, size: float, what: str):
+    """(axes, flat): the given axes or a new grid of ``ncols`` columns, and all of them in a flat array, turned off."""
+    if axes is None:
+        nrows = -(-n // ncols)
+        _, axes = plt.subplots(nrows, min(ncols, n), figsize=(size * min(ncols, n), size * 1.15 * nrows),
+                               squeeze=False)
+    flat = np.asarray(axes).ravel()
+    if len(flat) < n:
+        raise ValueError(f"got {len(flat)} axes for {n} {what}")
+    for ax in flat:
+        ax.axis("off")
+    return axes, flat
+
+
 def show_digits(images: torch.Tensor, labels: Sequence[int] | torch.Tensor | None = None,
                 predictions: Sequence[int] | torch.Tensor | None = None, ncols: int = 8, axes=None,
                 size: float = 1.2):
@@ -27,17 +41,8 @@ def show_digits(images: torch.Tensor, labels: Sequence[int] | torch.Tensor | Non
     if images.dim() != 3:
         raise ValueError(f"images must be [N, 28, 28] or [N, 1, 28, 28], got shape {list(images.shape)}")
     n = len(images)
-    if axes is None:
-        nrows = -(-n // ncols)
-        _, axes = plt.subplots(nrows, min(ncols, n), figsize=(size * min(ncols, n), size * 1.15 * nrows),
-                               squeeze=False)
-    flat = np.asarray(axes).ravel()
-    if len(flat) < n:
-        raise ValueError(f"got {len(flat)} axes for {n} images")
-    for i, ax in enumerate(flat):
-        ax.axis("off")
-        if i >= n:
-            continue
+    axes, flat = _grid(n, ncols, axes, size, "images")
+    for i, ax in enumerate(flat[:n]):
         ax.imshow(images[i].numpy(), cmap="gray")
         if labels is not None:
             label = int(labels[i])
@@ -146,17 +151,8 @@ def show_weights(weights: torch.Tensor, ncols: int = 8, axes=None, size: float =
         raise ValueError(f"weights must be [N, 784] (one row per neuron, e.g. model.layer1.weight), "
                          f"got shape {list(weights.shape)}")
     n = len(weights)
-    if axes is None:
-        nrows = -(-n // ncols)
-        _, axes = plt.subplots(nrows, min(ncols, n), figsize=(size * min(ncols, n), size * 1.15 * nrows),
-                               squeeze=False)
-    flat = np.asarray(axes).ravel()
-    if len(flat) < n:
-        raise ValueError(f"got {len(flat)} axes for {n} weight pictures")
-    for i, ax in enumerate(flat):
-        ax.axis("off")
-        if i >= n:
-            continue
+    axes, flat = _grid(n, ncols, axes, size, "weight pictures")
+    for i, ax in enumerate(flat[:n]):
         limit = weights[i].abs().max().item() or 1.0
         ax.imshow(weights[i].view(28, 28).numpy(), cmap="RdBu", vmin=-limit, vmax=limit, interpolation="nearest")
         ax.set_title(titles[i] if titles is not None else str(i), fontsize=9)
