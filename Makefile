@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-NBVAL  := --nbval --nbval-current-env --sanitize-with tests/sanitize.cfg
+NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
 # Idle PyTorch/OpenMP worker threads sleep instead of spinning. When the CPU is shared (another job,
 # parallel test workers) spinning threads made small tensor operations up to 30x slower here.
 export OMP_WAIT_POLICY := PASSIVE
