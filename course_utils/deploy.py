@@ -20,7 +20,7 @@ from torch import nn
 
 from .models import MLP
 from .preprocess import NoDigitFound, preprocess
-from .training import _check_model_device
+from .env import check_model_device
 
 FORMAT = "course_utils.deploy/1"
 
@@ -204,7 +204,7 @@ def predict(model: nn.Module, image, device: torch.device | str = "cpu") -> Pred
         x, steps = preprocess(image)
     except NoDigitFound as err:
         return Prediction(None, err.steps, None, str(err))
-    device = _check_model_device(model, device)
+    device = check_model_device(model, device)
     exported = isinstance(model, torch.fx.GraphModule)  # exported programs are always in eval mode
     was_training = model.training
     if not exported:

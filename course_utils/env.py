@@ -44,6 +44,16 @@ def pick_device(prefer: str | None = None) -> torch.device:
     raise AssertionError("unreachable: cpu is always available")
 
 
+def check_model_device(model: torch.nn.Module, device: torch.device | str) -> torch.device:
+    """``device`` as a torch.device, after checking the model's parameters live there (helpers never move a model)."""
+    device = torch.device(device)
+    param = next(model.parameters(), None)
+    if param is not None and param.device.type != device.type:
+        raise ValueError(f"the model's parameters are on {param.device} but device={device}; "
+                         f"move the model first with model.to({str(device)!r}) or pass device={str(param.device)!r}")
+    return device
+
+
 def describe_device(device: torch.device) -> str:
     """One line naming the device, plus how to get a GPU when there is none."""
     if device.type == "cuda":

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from .models import MLP
-from .training import _check_model_device
+from .env import check_model_device
 
 
 def _images(images: torch.Tensor) -> torch.Tensor:
@@ -69,7 +69,7 @@ def get_activations(model: nn.Module, images: torch.Tensor, device: torch.device
         removed before returning, even when the forward pass fails.
     """
     images = _images(images)
-    device = _check_model_device(model, device)
+    device = check_model_device(model, device)
     if modules is None:
         if not isinstance(model, MLP):
             raise ValueError(f"pass modules=[...] (names of submodules to record) for a {type(model).__name__}; "
@@ -124,7 +124,7 @@ def find_preferred_inputs(model: nn.Module, layer: str, neurons: Sequence[int], 
         raise ValueError(f"steps must be a positive int, got {steps!r}")
     if l2 < 0:
         raise ValueError(f"l2 must be >= 0 (it is a penalty), got {l2!r}")
-    device = _check_model_device(model, device)
+    device = check_model_device(model, device)
     module = _module(model, layer)
     if start is None:
         start = torch.full((len(neurons), 1, 28, 28), 0.5)

@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from . import runcache
 from .data import TensorBatches
+from .env import check_model_device
 from .runcache import CACHE_ENV  # noqa: F401  (re-exported: the variable `make test` sets)
 
 
@@ -35,15 +36,6 @@ class History:
         return len(self.train_loss)
 
 
-def _check_model_device(model: nn.Module, device: torch.device | str) -> torch.device:
-    device = torch.device(device)
-    param = next(model.parameters(), None)
-    if param is not None and param.device.type != device.type:
-        raise ValueError(f"the model's parameters are on {param.device} but device={device}; "
-                         f"move the model first with model.to({str(device)!r}) or pass device={str(param.device)!r}")
-    return device
-
-
 def train_epoch(model: nn.Module, batches, optimizer: torch.optim.Optimizer, device: torch.device | str = "cpu",
                 loss_fn=F.cross_entropy, progress: bool = False, desc: str = "train", bar=None,
                 augment=None, scheduler=None, scaler=None) -> tuple[float, float]:
@@ -55,7 +47,7 @@ def train_epoch(model: nn.Module, batches, optimizer: torch.optim.Optimizer, dev
     Optional: ``augment`` transforms each batch of images (e.g. RandomShift); ``scheduler`` is stepped
     after every batch (e.g. OneCycleLR); a ``scaler`` (torch.amp.GradScaler) turns on float16 on CUDA.
     """
-    device = _check_model_device(model, device)
+    device = check_model_device(model, device)
     model.train()
     total_loss = torch.zeros((), device=device)
     correct = torch.zeros((), dtype=torch.long, device=device)
@@ -99,7 +91,7 @@ def _grad_scaler():  # torch.amp.GradScaler is torch >= 2.3
 def evaluate(model: nn.Module, batches, device: torch.device | str = "cpu",
              loss_fn=F.cross_entropy) -> tuple[float, float]:
     """Average loss and accuracy over ``batches`` in eval mode without gradients; restores the model's mode."""
-    device = _check_model_device(model, device)
+    device = check_model_device(model, device)
     was_training = model.training
     model.eval()
     total_loss, correct, seen = 0.0, 0, 0
@@ -121,7 +113,7 @@ def evaluate(model: nn.Module, batches, device: torch.device | str = "cpu",
 def predict(model: nn.Module, images: torch.Tensor, device: torch.device | str = "cpu",
             batch_size: int = 1000) -> torch.Tensor:
     """Raw scores [N, 10] for ``images`` (on the CPU), computed in eval mode in chunks."""
-    device = _check_model_device(model, device)
+    device = check_model_device(model, device)
     was_training = model.training
     model.eval()
     try:
@@ -160,7 +152,7 @@ def fit(model: nn.Module, train_batches, optimizer: torch.optim.Optimizer, epoch
     if amp and torch.device(device).type != "cuda":
         raise ValueError(f"amp=True (float16 mixed precision) needs a CUDA device, got device={str(device)!r}; "
                          "pass amp=(device.type == 'cuda')")
-    _check_model_device(model, device)
+    check_model_device(model, device)
     cache = _cache_file(model, train_batches, optimizer, epochs, device, test_batches, scheduler, loss_fn,
                         augment, (step_scheduler_every_batch, amp))
     if cache is not None and cache.exists():
