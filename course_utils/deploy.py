@@ -161,7 +161,8 @@ def export_model(model: nn.Module, path: str | os.PathLike, example: torch.Tenso
     """Export a CPU copy of ``model`` (eval mode, any batch size) with torch.export and save it atomically.
 
     ``example`` is one input batch; for an MLP it defaults to zeros of shape [2, 1, 28, 28].
-    The file loads with ``load_exported`` (plain torch, no course_utils needed).
+    The file loads with ``load_exported`` (plain torch, no course_utils needed). It records no
+    source locations, so it holds no paths of this machine and its bytes do not depend on them.
     """
     if example is None:
         if not isinstance(model, MLP) or model.sizes[0] != 784:
@@ -169,6 +170,11 @@ def export_model(model: nn.Module, path: str | os.PathLike, example: torch.Tenso
         example = torch.zeros(2, 1, 28, 28)
     frozen = copy.deepcopy(model).cpu().eval()  # the learner's model is neither moved nor switched to eval
     program = torch.export.export(frozen, (example.cpu(),), dynamic_shapes=({0: torch.export.Dim("batch")},))
+    for node in program.graph_module.graph.nodes:
+        # torch.export records the source file and line of every operation, absolute paths of this
+        # machine included; a file to ship should not carry them (and its bytes should not depend
+        # on where the code lives)
+        node.meta.pop("stack_trace", None)
     return _atomic_write(path, lambda f: torch.export.save(program, f))
 
 

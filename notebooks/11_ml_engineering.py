@@ -327,7 +327,9 @@ assert changed
 # batch, records every tensor operation it performs together with the weights, and writes that
 # program to a `.pt2` file. Loading it needs nothing but PyTorch. (`torch.export` is the current
 # way to do this; it replaces the older TorchScript.) `export_model` exports a CPU copy in eval
-# mode with the batch size left free, and writes the file atomically, like the checkpoint.
+# mode with the batch size left free, and writes the file atomically, like the checkpoint. It also
+# drops the source locations `torch.export` records for every operation (file paths of your
+# machine, such as `/home/you/...`): a file you ship should not carry them.
 
 # %%
 exported_path = export_model(model, folder / "mlp.pt2")

@@ -1,4 +1,6 @@
 import os
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -151,6 +153,16 @@ def test_export_gives_identical_outputs_and_leaves_the_model_alone(tmp_path):
     export_model(nn.Linear(3, 2), tmp_path / "lin.pt2", example=torch.zeros(2, 3))
     with pytest.raises(FileNotFoundError):
         load_exported(tmp_path / "missing.pt2")
+
+
+def test_export_holds_no_paths_of_this_machine(tmp_path):
+    """The file's bytes must not depend on where the course or Python lives."""
+    path = export_model(model(), tmp_path / "a.pt2")
+    with zipfile.ZipFile(path) as archive:
+        text = b"".join(archive.read(name) for name in archive.namelist())
+    for place in (Path(deploy.__file__).resolve().parent.parent, Path(torch.__file__).resolve().parent):
+        assert str(place).encode() not in text
+    assert b"models.py" not in text and b"linear.py" not in text
 
 
 def test_predict_explains_and_restores_the_mode():
