@@ -152,10 +152,32 @@ def load_source(path: Path):
         if not script.exists() or script.stat().st_mtime <= path.stat().st_mtime or script.read_text() == paired_text(nb):
             return nb
     fresh = jupytext.read(script, fmt="py:percent")
-    if path.exists():  # keep the notebook's metadata; inputs come from the newer script
+    if path.exists():  # keep the notebook's metadata and cell ids; inputs come from the newer script
         old = nbformat.read(path, as_version=4)
         fresh.metadata = {**old.metadata, **fresh.metadata}
+        keep_cell_ids(old, fresh)
     return fresh
+
+
+def keep_cell_ids(old, new) -> None:
+    """Give ``new``'s cells the ids of ``old``'s cells with the same source (else of the same position
+    and type), so that editing one cell changes one cell's id at most, not every id in the notebook."""
+    by_source: dict[tuple[str, str], list[str]] = {}
+    for cell in old.cells:
+        by_source.setdefault((cell.cell_type, cell.source), []).append(cell.id)
+    used: set[str] = set()
+    for cell in new.cells:
+        ids = by_source.get((cell.cell_type, cell.source), [])
+        if ids:
+            cell.id = ids.pop(0)
+            used.add(cell.id)
+    for i, cell in enumerate(new.cells):
+        if cell.id in used or i >= len(old.cells):
+            continue
+        twin = old.cells[i]
+        if twin.cell_type == cell.cell_type and twin.id not in used:
+            cell.id = twin.id
+            used.add(cell.id)
 
 
 def cmd_colab(_args) -> int:
@@ -227,6 +249,8 @@ def cmd_refresh(args) -> int:
         normalize(nb)
         apply_colab(nb, f"notebooks/{path.name}", cfg)
         seconds = execute(nb, NOTEBOOKS)
+        for cell in nb.cells:  # when each cell ran is not part of the notebook
+            cell.metadata.pop("execution", None)
         nbformat.write(nb, path)
         path.with_suffix(".py").write_text(paired_text(nb))
         print(f"  {path.stem:<28} {seconds:7.1f} s  refreshed ({path.stat().st_size / 1024:.0f} KiB)", flush=True)

@@ -113,3 +113,17 @@ def test_student_edition_clears_outputs_and_needs_exercises():
         cell.metadata["tags"] = []
     with pytest.raises(SolutionCellError, match="no cell tagged"):
         student_edition(nb, "x.ipynb", CFG)
+
+
+def test_refresh_keeps_cell_ids_of_unchanged_and_edited_cells():
+    v4 = nbformat.v4
+    old = v4.new_notebook(cells=[v4.new_markdown_cell("# Title"), v4.new_code_cell("x = 1"),
+                                 v4.new_code_cell("print(x)"), v4.new_markdown_cell("The end.")])
+    new = v4.new_notebook(cells=[v4.new_markdown_cell("# Title"), v4.new_code_cell("x = 2"),  # edited
+                                 v4.new_code_cell("y = 3"),  # inserted
+                                 v4.new_code_cell("print(x)"), v4.new_markdown_cell("The end.")])
+    authoring.keep_cell_ids(old, new)
+    ids = [c.id for c in new.cells]
+    assert ids[0] == old.cells[0].id and ids[3] == old.cells[2].id and ids[4] == old.cells[3].id
+    assert ids[1] == old.cells[1].id  # same place, same type: the edited cell keeps its id
+    assert len(set(ids)) == len(ids)  # and the inserted one gets an id of its own
