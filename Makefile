@@ -30,7 +30,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 data: venv
-	$(PY) -m course_utils.mnist_files
+	$(PY) -m course_utils data
 
 course: venv data
 	$(PY) -m course_utils.authoring course

