@@ -138,7 +138,10 @@ def execute(nb, cwd: Path, timeout: int = 1800):
     from nbclient import NotebookClient
 
     start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
+    # the kernel's own log stays at errors: its warning that a local kernel talks over unencrypted
+    # TCP would otherwise print once per notebook (the cells' outputs, warnings included, are kept)
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}},
+                   extra_arguments=["--IPKernelApp.log_level=ERROR"]).execute()
     return time.perf_counter() - start
 
 
