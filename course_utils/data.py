@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import torch
 from torchvision import datasets, transforms
 
+from .env import as_device
 from .mnist_files import ensure_mnist, raw_folder
 
 MNIST_SIZES = {"train": 60_000, "test": 10_000}
@@ -40,6 +41,7 @@ def mnist_tensors(train: bool = True, root: str | os.PathLike | None = None,
     Same values as ToTensor() gives image by image, produced in one step.
     """
     _split(train)
+    device = as_device(device)
     ds = datasets.MNIST(str(ensure_mnist(root).parent.parent), train=train, download=False)
     images = (ds.data.unsqueeze(1).float() / 255.0).to(device)  # [N, 28, 28] uint8 -> [N, 1, 28, 28] float
     return images, ds.targets.to(device)

@@ -20,17 +20,21 @@ def in_colab() -> bool:
     return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
 
 
+def _available() -> dict[str, bool]:
+    return {
+        "cuda": torch.cuda.is_available(),
+        "mps": getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available(),
+        "cpu": True,
+    }
+
+
 def pick_device(prefer: str | None = None) -> torch.device:
     """Choose the fastest available device: cuda, then mps, then cpu.
 
     Args:
         prefer: force a device ("cuda", "mps" or "cpu"); an unavailable choice raises ValueError.
     """
-    available = {
-        "cuda": torch.cuda.is_available(),
-        "mps": getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available(),
-        "cpu": True,
-    }
+    available = _available()
     if prefer is not None:
         if prefer not in available:
             raise ValueError(f"prefer={prefer!r} is not a device this course knows; use 'cuda', 'mps' or 'cpu'.")
@@ -44,9 +48,22 @@ def pick_device(prefer: str | None = None) -> torch.device:
     raise AssertionError("unreachable: cpu is always available")
 
 
+def as_device(device: torch.device | str) -> torch.device:
+    """``device`` as a torch.device, after checking this machine has it (a clear error instead of torch's)."""
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device={device!r} is not a device name; use 'cpu', 'cuda' or 'mps', "
+                         "or the device pick_device() returns") from None
+    if device.type in ("cuda", "mps") and not _available()[device.type]:
+        raise ValueError(f"device={str(device)!r} is not available on this machine; use device = pick_device(), "
+                         "which takes the best device there is (on Colab: Runtime > Change runtime type > T4 GPU)")
+    return device
+
+
 def check_model_device(model: torch.nn.Module, device: torch.device | str) -> torch.device:
     """``device`` as a torch.device, after checking the model's parameters live there (helpers never move a model)."""
-    device = torch.device(device)
+    device = as_device(device)
     param = next(model.parameters(), None)
     if param is not None and param.device.type != device.type:
         raise ValueError(f"the model's parameters are on {param.device} but device={device}; "

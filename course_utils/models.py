@@ -20,13 +20,14 @@ class MLP(nn.Module):
         self.sizes = tuple(sizes)
         for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1):
             self.add_module(f"layer{i}", nn.Linear(n_in, n_out))
-        self.activation = activation()
+        self.activation = make_activation(activation)
 
     @property
     def layers(self) -> list[nn.Linear]:
         return [getattr(self, f"layer{i}") for i in range(1, len(self.sizes))]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_input(x, type(self).__name__)
         if x.dim() < 2 or x[0].numel() != self.sizes[0]:
             raise ValueError(f"expected a batch of images with {self.sizes[0]} values each "
                              f"(e.g. [B, 1, 28, 28] or [B, 784]), got shape {list(x.shape)}")
@@ -37,15 +38,42 @@ class MLP(nn.Module):
         return last(x)                             # [B, 16] -> [B, 10] raw scores (logits)
 
 
+def make_activation(activation) -> nn.Module:
+    """An activation module from its class (``nn.ReLU``) or an instance of one (``nn.ReLU()``)."""
+    if isinstance(activation, nn.Module):
+        return activation
+    if isinstance(activation, type) and issubclass(activation, nn.Module):
+        return activation()
+    raise TypeError(f"activation must be a torch.nn activation class such as nn.Sigmoid or nn.ReLU, "
+                    f"got {activation!r}; for example MLP(activation=nn.ReLU)")
+
+
+def check_input(x, model: str) -> None:
+    """A clear error when ``x`` is not a float tensor, the mistakes torch reports only deep inside a layer."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{model} takes a torch.Tensor, got {type(x).__name__}; convert with torch.as_tensor(x) "
+                        "(and for one image add a batch dimension: x[None])")
+    if not x.is_floating_point():
+        raise TypeError(f"{model} computes in floating point but got {x.dtype} values; for raw 0-255 pixels use "
+                        "x.float() / 255 (mnist_tensors and ToTensor already give floats in 0-1)")
+
+
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable numbers in ``model``."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def _check_image_batch(x: torch.Tensor, channels: int = 1) -> None:
+def _check_image_batch(x: torch.Tensor, model: nn.Module, pooled: int, side: int, channels: int = 1) -> None:
+    """[B, channels, H, W] float images whose side, halved ``pooled`` times, is what the dense layer expects."""
+    name = type(model).__name__
+    check_input(x, name)
     if x.dim() != 4 or x.shape[1] != channels:
         raise ValueError(f"a CNN takes images as [B, {channels}, H, W] (e.g. [B, 1, 28, 28]), got shape "
                          f"{list(x.shape)}; for flat [B, 784] rows use x.view(-1, 1, 28, 28)")
+    if x.shape[2] >> pooled != side or x.shape[3] >> pooled != side:
+        raise ValueError(f"{name} is built for 28x28 images (after {pooled} poolings its dense layer expects "
+                         f"{side}x{side} maps), got {x.shape[2]}x{x.shape[3]}; resize the images to 28x28, e.g. with "
+                         "course_utils.preprocess.preprocess for a single picture")
 
 
 class SimpleCNN(nn.Module):
@@ -61,11 +89,11 @@ class SimpleCNN(nn.Module):
         self.conv1 = nn.Conv2d(1, c1, kernel_size=3, padding=1)
         self.conv2 = nn.Conv2d(c1, c2, kernel_size=3, padding=1)
         self.pool = nn.MaxPool2d(2)
-        self.activation = activation()
+        self.activation = make_activation(activation)
         self.fc = nn.Linear(c2 * 7 * 7, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_image_batch(x)
+        _check_image_batch(x, self, pooled=2, side=7)
         x = self.pool(self.activation(self.conv1(x)))   # [B, 1, 28, 28] -> [B, 16, 28, 28] -> [B, 16, 14, 14]
         x = self.pool(self.activation(self.conv2(x)))   # -> [B, 32, 14, 14] -> [B, 32, 7, 7]
         x = torch.flatten(x, start_dim=1)               # -> [B, 1568]: flatten only at the end
@@ -96,7 +124,7 @@ class AdvancedCNN(nn.Module):
         self.fc = nn.Linear(c4 * 3 * 3, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_image_batch(x)
+        _check_image_batch(x, self, pooled=3, side=3)
         x = self.pool(self.block1(x))                   # [B, 1, 28, 28] -> [B, 16, 14, 14]
         x = self.pool(self.block3(self.block2(x)))      # -> [B, 32, 14, 14] -> [B, 32, 7, 7]
         x = self.pool(self.block4(x))                   # -> [B, 64, 7, 7] -> [B, 64, 3, 3]

@@ -41,6 +41,9 @@ def show_digits(images: torch.Tensor, labels: Sequence[int] | torch.Tensor | Non
     if images.dim() != 3:
         raise ValueError(f"images must be [N, 28, 28] or [N, 1, 28, 28], got shape {list(images.shape)}")
     n = len(images)
+    for name, given in (("labels", labels), ("predictions", predictions)):
+        if given is not None and len(given) != n:
+            raise ValueError(f"{name} must give one digit per image: {n} images but {len(given)} {name}")
     axes, flat = _grid(n, ncols, axes, size, "images")
     for i, ax in enumerate(flat[:n]):
         ax.imshow(images[i].numpy(), cmap="gray")

@@ -48,6 +48,7 @@ def train_epoch(model: nn.Module, batches, optimizer: torch.optim.Optimizer, dev
     after every batch (e.g. OneCycleLR); a ``scaler`` (torch.amp.GradScaler) turns on float16 on CUDA.
     """
     device = check_model_device(model, device)
+    check_optimizer(model, optimizer)
     model.train()
     total_loss = torch.zeros((), device=device)
     correct = torch.zeros((), dtype=torch.long, device=device)
@@ -61,7 +62,7 @@ def train_epoch(model: nn.Module, batches, optimizer: torch.optim.Optimizer, dev
         optimizer.zero_grad()              # 1. forget the previous batch's gradients
         with _autocast(device, scaler):    #    (float16 only when a GradScaler is given)
             scores = model(images)         # 2. forward: [B, ...] -> [B, 10]
-            loss = loss_fn(scores, labels) # 3. how wrong, averaged over the batch
+            loss = _loss(loss_fn, scores, labels)  # 3. how wrong, averaged over the batch
         if scaler is None:
             loss.backward()                # 4. backprop: fill every parameter's .grad
             optimizer.step()               # 5. move every parameter against its gradient
@@ -77,6 +78,43 @@ def train_epoch(model: nn.Module, batches, optimizer: torch.optim.Optimizer, dev
     if seen == 0:
         raise ValueError("batches produced no data: check the dataset and batch size")
     return total_loss.item() / seen, correct.item() / seen
+
+
+def check_optimizer(model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
+    """Refuse an optimizer that holds none of ``model``'s parameters: training would silently change nothing."""
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim optimizer, got {type(optimizer).__name__}; "
+                        "for example torch.optim.SGD(model.parameters(), lr=0.01)")
+    mine = {id(p) for p in model.parameters() if p.requires_grad}
+    held = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    if mine and mine.isdisjoint(held):
+        raise ValueError("the optimizer holds none of this model's parameters, so training would change nothing: "
+                         "it was made for another model (often one created before the model was made again). "
+                         "Create it after the model: optimizer = torch.optim.SGD(model.parameters(), lr=...)")
+
+
+def _loss(loss_fn, scores: torch.Tensor, labels: torch.Tensor, **kwargs) -> torch.Tensor:
+    """``loss_fn(scores, labels)``; when it fails on labels that are not class indices, a clear error instead."""
+    try:
+        return loss_fn(scores, labels, **kwargs)
+    except (RuntimeError, IndexError, ValueError) as err:
+        problem = label_problem(scores, labels)
+        if problem is None:
+            raise
+        raise ValueError(problem) from err
+
+
+def label_problem(scores: torch.Tensor, labels: torch.Tensor) -> str | None:
+    """What is wrong with ``labels`` as class indices for ``scores`` [B, C], or None."""
+    if labels.dim() != 1 or len(labels) != len(scores):
+        return (f"labels must be one class index per image, shape [{len(scores)}], got shape {list(labels.shape)} "
+                f"for scores of shape {list(scores.shape)}")
+    if labels.is_floating_point() or labels.dtype == torch.bool:
+        return f"labels must be integer class indices (int64), got {labels.dtype}; convert with labels.long()"
+    if len(labels) and (labels.min() < 0 or labels.max() >= scores.shape[1]):
+        return (f"labels must be classes 0 to {scores.shape[1] - 1} for a model with {scores.shape[1]} outputs, "
+                f"got values from {labels.min().item()} to {labels.max().item()}")
+    return None
 
 
 def _autocast(device: torch.device, scaler):
@@ -99,7 +137,7 @@ def evaluate(model: nn.Module, batches, device: torch.device | str = "cpu",
         for images, labels in batches:
             images, labels = images.to(device), labels.to(device)
             scores = model(images)
-            total_loss += loss_fn(scores, labels, reduction="sum").item()
+            total_loss += _loss(loss_fn, scores, labels, reduction="sum").item()
             correct += (scores.argmax(dim=1) == labels).sum().item()
             seen += len(labels)
     finally:
@@ -153,6 +191,7 @@ def fit(model: nn.Module, train_batches, optimizer: torch.optim.Optimizer, epoch
         raise ValueError(f"amp=True (float16 mixed precision) needs a CUDA device, got device={str(device)!r}; "
                          "pass amp=(device.type == 'cuda')")
     check_model_device(model, device)
+    check_optimizer(model, optimizer)
     cache = _cache_file(model, train_batches, optimizer, epochs, device, test_batches, scheduler, loss_fn,
                         augment, (step_scheduler_every_batch, amp))
     if cache is not None and cache.exists():

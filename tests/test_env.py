@@ -60,3 +60,23 @@ def test_import_runs_nothing(tmp_path):
     done = subprocess.run([sys.executable, "-c", "import course_utils"], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout == "" and done.stderr == ""
     assert list(tmp_path.iterdir()) == []  # no data folder, no files: importing fetches nothing
+
+
+def test_as_device_checks_the_machine_has_it(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert env.as_device("cpu") == torch.device("cpu")
+    with pytest.raises(ValueError, match="not available on this machine.*pick_device"):
+        env.as_device("cuda")
+    with pytest.raises(ValueError, match="not a device name"):
+        env.as_device("gpu")
+    with pytest.raises(ValueError, match="not available"):
+        env.check_model_device(torch.nn.Linear(2, 2), "cuda")
+
+
+def test_data_on_a_missing_device_is_refused_before_loading(monkeypatch):
+    from course_utils import data
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(data, "ensure_mnist", lambda root=None: pytest.fail("data was loaded"))
+    with pytest.raises(ValueError, match="not available"):
+        data.mnist_tensors(train=False, device="cuda")

@@ -55,3 +55,34 @@ def test_cnns_explain_flat_input():
     for model in (SimpleCNN(), AdvancedCNN()):
         with pytest.raises(ValueError, match=r"x.view\(-1, 1, 28, 28\)"):
             model(torch.rand(2, 784))
+
+
+@pytest.mark.parametrize("name", ["MLP", "SimpleCNN", "AdvancedCNN"])
+def test_models_explain_wrong_input_types(name):
+    from course_utils import models
+
+    net = getattr(models, name)()
+    with pytest.raises(TypeError, match=r"x.float\(\) / 255"):
+        net(torch.zeros(2, 1, 28, 28, dtype=torch.uint8))
+    with pytest.raises(TypeError, match="torch.as_tensor"):
+        net(torch.zeros(2, 1, 28, 28).numpy())
+
+
+@pytest.mark.parametrize("name", ["SimpleCNN", "AdvancedCNN"])
+def test_cnns_refuse_images_of_another_size_before_the_dense_layer_does(name):
+    from course_utils import models
+
+    net = getattr(models, name)()
+    with pytest.raises(ValueError, match="built for 28x28 images.*got 32x32"):
+        net(torch.zeros(2, 1, 32, 32))
+    assert net(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_activation_may_be_a_class_or_an_instance_but_not_a_name():
+    from course_utils.models import SimpleCNN
+
+    assert isinstance(MLP(activation=nn.ReLU).activation, nn.ReLU)
+    assert isinstance(MLP(activation=nn.Tanh()).activation, nn.Tanh)
+    assert isinstance(SimpleCNN(activation=nn.Sigmoid).activation, nn.Sigmoid)
+    with pytest.raises(TypeError, match="nn.ReLU"):
+        MLP(activation="relu")

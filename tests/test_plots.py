@@ -96,3 +96,11 @@ def test_show_filters_draws_each_filter_on_a_symmetric_scale():
     with pytest.raises(ValueError, match="one input channel"):
         plots.show_filters(torch.randn(4, 2, 3, 3))
     plt.close("all")
+
+
+def test_show_digits_needs_one_label_and_prediction_per_image():
+    with pytest.raises(ValueError, match="5 images but 2 labels"):
+        plots.show_digits(torch.rand(5, 28, 28), [1, 2])
+    with pytest.raises(ValueError, match="5 images but 1 predictions"):
+        plots.show_digits(torch.rand(5, 28, 28), [1, 2, 3, 4, 5], [1])
+    plt.close("all")

@@ -175,3 +175,31 @@ def test_run_cache_covers_augmentation_and_per_batch_schedules(tmp_path, monkeyp
     assert torch.equal(s1.generator.get_state(), s2.generator.get_state())  # restored where training left it
     run_shifted(shift_seed=1)  # other random shifts: a different run
     assert len(list(tmp_path.glob("fit-*.pt"))) == 2
+
+
+@pytest.mark.parametrize("labels, message", [
+    (lambda y: y.float(), r"integer class indices \(int64\).*labels.long\(\)"),
+    (lambda y: y + 5, "classes 0 to 9 for a model with 10 outputs, got values from 5 to 14"),
+    (lambda y: y[:, None], r"one class index per image, shape \[64\]"),
+])
+def test_wrong_labels_get_a_clear_error_in_training_and_evaluation(labels, message):
+    x, y = toy_data()
+    model = MLP()
+    bad = TensorBatches(x, labels(y), 64, shuffle=False)
+    with pytest.raises(ValueError, match=message):
+        training.train_epoch(model, bad, torch.optim.SGD(model.parameters(), lr=0.1))
+    with pytest.raises(ValueError, match=message):
+        training.evaluate(model, bad)
+
+
+def test_an_optimizer_of_another_model_is_refused(monkeypatch):
+    monkeypatch.delenv(training.CACHE_ENV, raising=False)
+    x, y = toy_data()
+    model = MLP()
+    stale = torch.optim.SGD(MLP().parameters(), lr=0.1)  # made for a model that was then replaced
+    with pytest.raises(ValueError, match="holds none of this model's parameters"):
+        training.fit(model, TensorBatches(x, y, 64), stale, 1, progress=False)
+    with pytest.raises(TypeError, match="torch.optim optimizer"):
+        training.fit(model, TensorBatches(x, y, 64), 0.1, 1, progress=False)
+    frozen_first = torch.optim.SGD(model.layer3.parameters(), lr=0.1)  # training part of a model is fine
+    training.fit(model, TensorBatches(x, y, 64), frozen_first, 1, progress=False)
