@@ -3,9 +3,12 @@
 MNIST digits are light ink on a black background, scaled so the digit fits a 20x20 box (aspect ratio
 kept) and placed in a 28x28 field with their centre of mass at the centre. A network trained on MNIST
 expects exactly that, so a photo, a scan or a drawing has to be brought into the same form first.
-Only numpy and torch are used (PIL images are accepted, not required).
+Only numpy and torch are used (PIL images are accepted, not required; a file path is opened with PIL).
 """
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -30,6 +33,9 @@ def as_array(image) -> tuple[np.ndarray, list[str]]:
     read as 0-255; anything outside 0-255 (e.g. normalised values) is rescaled from its min and max.
     """
     steps, channels_first = [], isinstance(image, torch.Tensor)
+    if isinstance(image, (str, os.PathLike)):
+        image = open_image(image)
+        steps.append(f"read {Path(image.filename).name}")
     if type(image).__module__.startswith("PIL."):
         steps.append(f"PIL image, mode {image.mode}")
         if image.mode not in ("L", "LA", "RGB", "RGBA"):
@@ -65,6 +71,22 @@ def as_array(image) -> tuple[np.ndarray, list[str]]:
     else:
         steps.append("values already in 0-1")
     return image, steps
+
+
+def open_image(path: str | os.PathLike):
+    """The picture file at ``path`` as a PIL image (PNG, JPEG, ...), with a clear error when it is not one."""
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"no image file at {path.resolve()}; pass the path of a PNG or JPEG file, "
+                                "or the image itself (tensor, numpy array or PIL image)")
+    try:
+        with Image.open(path) as picture:
+            picture.load()
+            return picture
+    except (UnidentifiedImageError, OSError) as err:
+        raise ValueError(f"{path.name} is not a picture PIL can read ({err}); use a PNG or JPEG file") from None
 
 
 def _border_median(x: np.ndarray) -> float:

@@ -368,18 +368,21 @@ assert max_diff == 0 if device.type == "cpu" else max_diff < 1e-4
 #
 # `predict(model, image)` does that with `preprocess`, runs the model, and returns the ten
 # probabilities together with the list of steps it applied. Here it is on one validation digit
-# as MNIST stores it, on four other pictures of the same digit, and on a blank page.
+# as MNIST stores it, on five other pictures of the same digit (one of them a PNG file, given by
+# its path), and on a blank page.
 
 # %%
 digit, label = x_val[0, 0].cpu(), y_val[0].item()              # [28, 28], 0-1, light on dark
 big = torch.nn.functional.interpolate(digit[None, None], size=(300, 220), mode="bilinear")[0, 0]
 page = np.full((400, 600, 3), (245, 235, 210), dtype=np.uint8)    # cream paper, RGB
 page[60:360, 350:570] = (245 - big.numpy()[..., None] * np.array([200, 170, 40])).astype(np.uint8)
+Image.fromarray(page).crop((300, 0, 600, 400)).save(folder / "scan.png")    # a file on disk
 pictures = {
     "MNIST as is": digit,
     "uint8, 4x larger": (torch.nn.functional.interpolate(digit[None, None], scale_factor=4)[0, 0] * 255).byte(),
     "dark on white, 0-255 floats": (255 - 180 * big).numpy(),
     "blue ink on paper (PIL, RGB)": Image.fromarray(page),
+    "PNG file, by path": folder / "scan.png",
     "tiny: 7x7": torch.nn.functional.interpolate(digit[None, None], size=(7, 7), mode="area")[0, 0],
     "white page": np.full((200, 200), 255, dtype=np.uint8),
 }
@@ -392,7 +395,7 @@ print(f"(the true label is {label})")
 # %%
 fig, axes = plt.subplots(2, len(pictures), figsize=(1.5 * len(pictures), 3.4))
 for col, (name, picture) in enumerate(pictures.items()):
-    shown = np.asarray(picture)
+    shown = np.asarray(Image.open(picture) if isinstance(picture, Path) else picture)
     axes[0, col].imshow(shown, cmap="gray", vmin=0, vmax=255 if shown.max() > 1 else 1)
     axes[0, col].set_title(name, fontsize=7)
     seen = results[name].image

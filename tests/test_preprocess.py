@@ -111,7 +111,7 @@ def test_pil_images_are_accepted():
         assert similar(out, preprocess(grey)[0]) > 0.99 and steps[0].startswith("PIL image")
 
 
-@pytest.mark.parametrize("bad, error", [("seven", TypeError), (np.zeros((5, 28, 28)), ValueError),
+@pytest.mark.parametrize("bad, error", [(np.array([["a", "b"]]), TypeError), (np.zeros((5, 28, 28)), ValueError),
                                         (np.zeros((0, 28)), ValueError), (np.full((28, 28), np.nan), ValueError),
                                         (np.zeros((28, 28, 7)), ValueError)])
 def test_bad_inputs_say_what_was_expected(bad, error):
@@ -136,3 +136,22 @@ def test_real_mnist_digits_stay_the_same(mnist_test):
     images, _ = mnist_test
     scores = [corr(preprocess(images[i])[0], images[i]) for i in range(200)]
     assert np.median(scores) > 0.99 and np.mean(np.array(scores) > 0.95) > 0.95
+
+
+def test_a_file_path_is_read_as_a_picture(tmp_path):
+    from PIL import Image
+
+    picture = (255 - ring() * 255).astype(np.uint8)  # dark ink on white paper, as a scan would be
+    Image.fromarray(picture).convert("RGB").save(tmp_path / "zero.png")
+    from_file, steps = preprocess(tmp_path / "zero.png")
+    from_array, _ = preprocess(picture)
+    assert steps[0] == "read zero.png" and torch.allclose(from_file, from_array, atol=1e-6)
+    assert torch.equal(preprocess(str(tmp_path / "zero.png"))[0], from_file)
+
+
+def test_a_missing_or_broken_file_gets_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no image file at"):
+        preprocess(tmp_path / "missing.png")
+    (tmp_path / "notes.png").write_text("not a picture")
+    with pytest.raises(ValueError, match="not a picture PIL can read"):
+        preprocess(tmp_path / "notes.png")
