@@ -51,7 +51,7 @@ class RandomShift:
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         _check_images(images)
-        s, (n, channels, height, width) = self.max_shift, images.shape
+        s, (n, _, height, width) = self.max_shift, images.shape
         if s == 0:
             return images
         offsets = torch.randint(0, 2 * s + 1, (2, n), generator=self.generator).to(images.device)

@@ -8,7 +8,7 @@ import torch
 from torchvision import datasets, transforms
 
 from .env import as_device
-from .mnist_files import ensure_mnist, raw_folder
+from .mnist_files import ensure_mnist
 
 MNIST_SIZES = {"train": 60_000, "test": 10_000}
 

@@ -1,9 +1,8 @@
-"""The course's own files: Colab badges and setup cells, jupytext pairs, student editions, sizes."""
+"""The course's own files: Colab badges and setup cells, jupytext pairs, sizes; the refresh command."""
 import nbformat
 import pytest
 
 from course_utils import authoring
-from course_utils.student import SolutionCellError, student_edition, student_problems, stub_source
 
 NOTEBOOKS = authoring.notebook_paths()
 CFG = authoring.course_config()
@@ -32,16 +31,6 @@ def test_notebook_is_small_and_ends_with_exercises(path):
     assert nb.metadata["kernelspec"]["name"] == "python3"
 
 
-def test_student_editions_are_current():
-    assert student_problems() == []
-
-
-def test_student_badges_point_at_student_editions():
-    for path in NOTEBOOKS:
-        nb = nbformat.read(authoring.STUDENT / path.name, as_version=4)
-        assert authoring.badge(f"student/{path.name}", CFG) in nb.cells[0].source
-
-
 def test_readme_badges_match_the_slug_and_exist():
     assert authoring.readme_problems(CFG) == []
     text = (authoring.ROOT / "README.md").read_text()
@@ -68,51 +57,6 @@ def test_setup_cell_does_nothing_outside_colab():
     namespace = {}
     exec(authoring.setup_source(CFG), namespace)  # would pip install only if google.colab were imported
     assert "git+https://github.com/" + CFG["repository"] in authoring.setup_source(CFG)
-
-
-SOLUTION = '''import math
-
-
-@staticmethod
-def area(r: float) -> float:
-    """Area of a circle.
-
-    Hint: pi r squared.
-    """
-    return math.pi * r ** 2
-
-
-def plain(x):
-    return x + 1'''
-
-
-def test_stub_keeps_signature_docstring_and_hint():
-    stub = stub_source(SOLUTION)
-    assert "return" not in stub and "import math" in stub
-    assert "@staticmethod\ndef area(r: float) -> float:" in stub and "Hint: pi r squared." in stub
-    assert "raise NotImplementedError('Exercise: write the body of area(). Hint: pi r squared.')" in stub
-    assert "def plain(x):\n    raise NotImplementedError" in stub
-    namespace = {}
-    exec(stub.replace("@staticmethod\n", ""), namespace)
-    with pytest.raises(NotImplementedError, match="pi r squared"):
-        namespace["area"](1.0)
-
-
-@pytest.mark.parametrize("bad", ["answer = 42", "def f(:\n  pass", "for i in range(3):\n    pass"])
-def test_solution_cells_must_define_functions(bad):
-    with pytest.raises(SolutionCellError):
-        stub_source(bad)
-
-
-def test_student_edition_clears_outputs_and_needs_exercises():
-    nb = nbformat.read(NOTEBOOKS[0], as_version=4)
-    student = student_edition(nb, NOTEBOOKS[0].name, CFG)
-    assert all(not c.outputs and c.execution_count is None for c in student.cells if c.cell_type == "code")
-    assert "Student edition" in student.cells[0].source
-    for cell in nb.cells:
-        cell.metadata["tags"] = []
-    with pytest.raises(SolutionCellError, match="no cell tagged"):
-        student_edition(nb, "x.ipynb", CFG)
 
 
 def test_refresh_keeps_cell_ids_of_unchanged_and_edited_cells():
