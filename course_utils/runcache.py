@@ -15,6 +15,8 @@ from pathlib import Path
 
 import torch
 
+from .data import TensorBatches
+
 CACHE_ENV = "COURSE_RUN_CACHE"
 _BIG = 1 << 22  # tensors with more elements are fingerprinted by sums instead of every byte
 
@@ -77,3 +79,63 @@ def load(path: Path) -> dict:
     payload = torch.load(path, weights_only=True)
     print(f"(identical run found in ${CACHE_ENV}: restored its trained weights and history)")
     return payload
+
+
+# training.fit's entries: the key covers everything that determines the run; restoring puts every
+# generator where the run left it, so what follows a restored fit is the same as after a real one.
+
+def _batches_key(batches):
+    if batches is None:
+        return None
+    if not isinstance(batches, TensorBatches):
+        raise TypeError
+    return (batches.images, batches.labels, batches.batch_size, batches.shuffle, batches.drop_last,
+            batches.generator.get_state())
+
+
+def _augment_key(augment):
+    """What determines an augmentation: its repr and the state of its random generator."""
+    if augment is None:
+        return None
+    generator = getattr(augment, "generator", None)
+    if not isinstance(generator, torch.Generator):
+        raise TypeError
+    return (type(augment).__name__, repr(augment), generator.get_state())
+
+
+def fit_cache_file(model, train_batches, optimizer, epochs, device, test_batches, scheduler, loss_fn,
+                   augment=None, flags=()) -> Path | None:
+    """Where ``training.fit`` with these arguments stores its result, or None (no cache, or not reproducible)."""
+    try:
+        data = (_batches_key(train_batches), _batches_key(test_batches))
+        extra = (_augment_key(augment), *flags)
+    except TypeError:
+        return None  # only TensorBatches (and augmentations with a generator) are reproducible, fingerprintable
+    groups = [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
+    return cache_file("fit", type(model).__name__, repr(model), model.state_dict(),
+                               type(optimizer).__name__, groups, optimizer.state_dict()["state"], epochs,
+                               torch.device(device).type, data, getattr(loss_fn, "__name__", repr(loss_fn)),
+                               None if scheduler is None else (type(scheduler).__name__, scheduler.state_dict()),
+                               extra)
+
+
+def store_fit(path: Path, history: dict, model, train_batches, optimizer, scheduler, augment=None) -> None:
+    store(path, {"history": history, "model": model.state_dict(),
+                          "optimizer": optimizer.state_dict(),
+                          "scheduler": None if scheduler is None else scheduler.state_dict(),
+                          "generator": train_batches.generator.get_state(), "global_rng": torch.get_rng_state(),
+                          "augment_rng": None if augment is None else augment.generator.get_state()})
+
+
+def restore_fit(path: Path, model, train_batches, optimizer, scheduler, augment=None) -> dict:
+    """Put model, optimizer, scheduler and generators where the stored run left them; returns its history."""
+    saved = load(path)
+    model.load_state_dict(saved["model"])
+    optimizer.load_state_dict(saved["optimizer"])
+    if scheduler is not None:
+        scheduler.load_state_dict(saved["scheduler"])
+    train_batches.generator.set_state(saved["generator"])
+    torch.set_rng_state(saved["global_rng"])
+    if augment is not None:
+        augment.generator.set_state(saved["augment_rng"])
+    return saved["history"]

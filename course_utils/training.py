@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -17,7 +16,6 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import runcache
-from .data import TensorBatches
 from .env import check_model_device
 from .runcache import CACHE_ENV  # noqa: F401  (re-exported: the variable `make test` sets)
 
@@ -192,10 +190,10 @@ def fit(model: nn.Module, train_batches, optimizer: torch.optim.Optimizer, epoch
                          "pass amp=(device.type == 'cuda')")
     check_model_device(model, device)
     check_optimizer(model, optimizer)
-    cache = _cache_file(model, train_batches, optimizer, epochs, device, test_batches, scheduler, loss_fn,
-                        augment, (step_scheduler_every_batch, amp))
+    cache = runcache.fit_cache_file(model, train_batches, optimizer, epochs, device, test_batches, scheduler,
+                                    loss_fn, augment, (step_scheduler_every_batch, amp))
     if cache is not None and cache.exists():
-        return _restore(cache, model, train_batches, optimizer, scheduler, augment)
+        return History(**runcache.restore_fit(cache, model, train_batches, optimizer, scheduler, augment))
     scaler = _grad_scaler() if amp else None
     batch_scheduler = scheduler if step_scheduler_every_batch else None
     history = History()
@@ -220,62 +218,5 @@ def fit(model: nn.Module, train_batches, optimizer: torch.optim.Optimizer, epoch
         bar.set_postfix(shown)
     bar.close()
     if cache is not None:
-        _store(cache, history, model, train_batches, optimizer, scheduler, augment)
+        runcache.store_fit(cache, asdict(history), model, train_batches, optimizer, scheduler, augment)
     return history
-
-
-# Run cache (see course_utils.runcache): active only when $COURSE_RUN_CACHE is set, as under `make test`.
-
-def _batches_key(batches):
-    if batches is None:
-        return None
-    if not isinstance(batches, TensorBatches):
-        raise TypeError
-    return (batches.images, batches.labels, batches.batch_size, batches.shuffle, batches.drop_last,
-            batches.generator.get_state())
-
-
-def _augment_key(augment):
-    """What determines an augmentation: its repr and the state of its random generator."""
-    if augment is None:
-        return None
-    generator = getattr(augment, "generator", None)
-    if not isinstance(generator, torch.Generator):
-        raise TypeError
-    return (type(augment).__name__, repr(augment), generator.get_state())
-
-
-def _cache_file(model, train_batches, optimizer, epochs, device, test_batches, scheduler, loss_fn,
-                augment=None, flags=()) -> Path | None:
-    try:
-        data = (_batches_key(train_batches), _batches_key(test_batches))
-        extra = (_augment_key(augment), *flags)
-    except TypeError:
-        return None  # only TensorBatches (and augmentations with a generator) are reproducible, fingerprintable
-    groups = [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
-    return runcache.cache_file("fit", type(model).__name__, repr(model), model.state_dict(),
-                               type(optimizer).__name__, groups, optimizer.state_dict()["state"], epochs,
-                               torch.device(device).type, data, getattr(loss_fn, "__name__", repr(loss_fn)),
-                               None if scheduler is None else (type(scheduler).__name__, scheduler.state_dict()),
-                               extra)
-
-
-def _store(path: Path, history, model, train_batches, optimizer, scheduler, augment=None) -> None:
-    runcache.store(path, {"history": asdict(history), "model": model.state_dict(),
-                          "optimizer": optimizer.state_dict(),
-                          "scheduler": None if scheduler is None else scheduler.state_dict(),
-                          "generator": train_batches.generator.get_state(), "global_rng": torch.get_rng_state(),
-                          "augment_rng": None if augment is None else augment.generator.get_state()})
-
-
-def _restore(path: Path, model, train_batches, optimizer, scheduler, augment=None) -> History:
-    saved = runcache.load(path)
-    model.load_state_dict(saved["model"])
-    optimizer.load_state_dict(saved["optimizer"])
-    if scheduler is not None:
-        scheduler.load_state_dict(saved["scheduler"])
-    train_batches.generator.set_state(saved["generator"])
-    torch.set_rng_state(saved["global_rng"])
-    if augment is not None:
-        augment.generator.set_state(saved["augment_rng"])
-    return History(**saved["history"])
