@@ -18,9 +18,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .atomic import atomic_write
+from .env import check_model_device
 from .models import MLP
 from .preprocess import NoDigitFound, preprocess
-from .env import check_model_device
 
 FORMAT = "course_utils.deploy/1"
 
@@ -51,30 +52,13 @@ def _plain(value, where: str = "extra") -> None:
                         "str, int, float, bool, None, lists and dicts (so it loads with weights_only=True)")
 
 
-def _atomic_write(path: str | os.PathLike, write) -> Path:
-    """Call ``write(file)`` on a temporary file beside ``path``, then rename it to ``path`` in one step."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # same folder, so the rename cannot cross disks
-    try:
-        with open(tmp, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)  # atomic: readers see the old file or the new one, never half of one
-    finally:
-        if os.path.exists(tmp):  # the write failed: leave no debris behind
-            os.unlink(tmp)
-    return path
-
-
 def save_checkpoint(model: nn.Module, path: str | os.PathLike, extra: dict | None = None) -> Path:
     """Save the weights (on the CPU), the architecture and ``extra`` notes (plain data) to ``path`` atomically."""
     extra = {} if extra is None else extra
     _plain(extra)
     payload = {"format": FORMAT, "architecture": architecture(model), "extra": extra,
                "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
-    return _atomic_write(path, lambda f: torch.save(payload, f))
+    return atomic_write(path, lambda f: torch.save(payload, f))
 
 
 def _read(path: str | os.PathLike) -> dict:
@@ -175,7 +159,7 @@ def export_model(model: nn.Module, path: str | os.PathLike, example: torch.Tenso
         # machine included; a file to ship should not carry them (and its bytes should not depend
         # on where the code lives)
         node.meta.pop("stack_trace", None)
-    return _atomic_write(path, lambda f: torch.export.save(program, f))
+    return atomic_write(path, lambda f: torch.export.save(program, f))
 
 
 def load_exported(path: str | os.PathLike) -> nn.Module:

@@ -7,7 +7,6 @@ half-written or corrupt file is never used.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import os
@@ -21,6 +20,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
+
+from .atomic import atomic_write
 
 MNIST_MD5 = {
     "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
@@ -82,17 +83,7 @@ def install_verified(data: bytes, target: Path) -> None:
     expected = MNIST_MD5[target.name]
     if hashlib.md5(data).hexdigest() != expected:
         raise SourceFailed(f"{target.name} did not match its md5 {expected}; it was not used")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+    atomic_write(target, lambda f: f.write(data))
 
 
 def idx_bytes(array: np.ndarray) -> bytes:

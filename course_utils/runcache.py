@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from .atomic import atomic_write
 from .data import TensorBatches
 
 CACHE_ENV = "COURSE_RUN_CACHE"
@@ -68,10 +69,7 @@ def cache_file(kind: str, *parts) -> Path | None:
 
 def store(path: Path, payload: dict) -> None:
     """Save ``payload`` (tensors, numbers, strings, lists, dicts) atomically: a temp name, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.part")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    atomic_write(path, lambda f: torch.save(payload, f))
 
 
 def load(path: Path) -> dict:
