@@ -8,6 +8,7 @@ it and says what it did.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import pickle
@@ -20,7 +21,7 @@ from torch import nn
 
 from .atomic import atomic_write
 from .env import check_model_device
-from .models import MLP
+from .models import MLP, eval_mode
 from .preprocess import NoDigitFound, preprocess
 
 FORMAT = "course_utils.deploy/1"
@@ -196,12 +197,6 @@ def predict(model: nn.Module, image, device: torch.device | str = "cpu") -> Pred
         return Prediction(None, err.steps, None, str(err))
     device = check_model_device(model, device)
     exported = isinstance(model, torch.fx.GraphModule)  # exported programs are always in eval mode
-    was_training = model.training
-    if not exported:
-        model.eval()
-    try:
+    with contextlib.nullcontext() if exported else eval_mode(model):
         scores = model(x[None].to(device))[0].float().cpu()  # [1, 1, 28, 28] -> [10]
-    finally:
-        if not exported:
-            model.train(was_training)
     return Prediction(torch.softmax(scores, dim=0), steps, x)

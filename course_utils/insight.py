@@ -11,14 +11,12 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from .models import MLP
 from .env import check_model_device
+from .models import MLP, check_input, eval_mode
 
 
 def _images(images: torch.Tensor) -> torch.Tensor:
-    if not isinstance(images, torch.Tensor) or not images.is_floating_point():
-        raise TypeError(f"images must be a float tensor such as [N, 1, 28, 28], got "
-                        f"{type(images).__name__ if not isinstance(images, torch.Tensor) else images.dtype}")
+    check_input(images, "get_activations")
     if images.dim() < 2:
         raise ValueError(f"images must be a batch, e.g. [N, 1, 28, 28]; got shape {list(images.shape)} "
                          "(for one image use images[None] or images.unsqueeze(0))")
@@ -79,12 +77,8 @@ def get_activations(model: nn.Module, images: torch.Tensor, device: torch.device
         if isinstance(modules, str):
             raise TypeError(f"modules must be a list of names, e.g. [{modules!r}], not a single string")
         watch = {name: _module(model, name) for name in modules}
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         _, outputs = _record(model, images, watch, device)
-    finally:
-        model.train(was_training)
     found: dict[str, torch.Tensor] = {}
     for name, outs in outputs.items():
         for i, out in enumerate(outs, start=1):
@@ -134,28 +128,26 @@ def find_preferred_inputs(model: nn.Module, layer: str, neurons: Sequence[int], 
     optimizer = torch.optim.Adam([x], lr=lr)
     rows = torch.arange(len(neurons), device=device)
     cols = torch.tensor(neurons, device=device)
-    was_training = model.training
-    model.eval()
     weights_grad = [p.requires_grad for p in model.parameters()]
     for p in model.parameters():
         p.requires_grad_(False)           # gradients for the pixels only
     try:
-        for step in range(steps + 1):
-            _, outputs = _record(model, x, {layer: module}, device)
-            out = torch.flatten(outputs[layer][0], start_dim=1)       # [K, neurons in layer]
-            if cols.max() >= out.shape[1] or cols.min() < 0:
-                raise ValueError(f"{layer} has {out.shape[1]} neurons (0-{out.shape[1] - 1}), got {neurons}")
-            value = out[rows, cols]                                    # [K]: each image's own neuron
-            if step == steps:
-                break
-            objective = value - l2 * x.pow(2).flatten(1).sum(dim=1)
-            optimizer.zero_grad()
-            (-objective.sum()).backward()  # the optimiser descends, so climb by descending the negative
-            optimizer.step()
-            with torch.no_grad():
-                x.clamp_(0.0, 1.0)
+        with eval_mode(model):
+            for step in range(steps + 1):
+                _, outputs = _record(model, x, {layer: module}, device)
+                out = torch.flatten(outputs[layer][0], start_dim=1)       # [K, neurons in layer]
+                if cols.max() >= out.shape[1] or cols.min() < 0:
+                    raise ValueError(f"{layer} has {out.shape[1]} neurons (0-{out.shape[1] - 1}), got {neurons}")
+                value = out[rows, cols]                                    # [K]: each image's own neuron
+                if step == steps:
+                    break
+                objective = value - l2 * x.pow(2).flatten(1).sum(dim=1)
+                optimizer.zero_grad()
+                (-objective.sum()).backward()  # the optimiser descends, so climb by descending the negative
+                optimizer.step()
+                with torch.no_grad():
+                    x.clamp_(0.0, 1.0)
     finally:
         for p, flag in zip(model.parameters(), weights_grad):
             p.requires_grad_(flag)
-        model.train(was_training)
     return x.detach().cpu(), value.detach().cpu()

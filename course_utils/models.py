@@ -1,6 +1,9 @@
 """The course's networks."""
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import torch
 from torch import nn
 
@@ -48,14 +51,25 @@ def make_activation(activation) -> nn.Module:
                     f"got {activation!r}; for example MLP(activation=nn.ReLU)")
 
 
-def check_input(x, model: str) -> None:
-    """A clear error when ``x`` is not a float tensor, the mistakes torch reports only deep inside a layer."""
+def check_input(x, who: str) -> None:
+    """A clear error when ``x`` is not a float tensor (``who`` names the model or function it was given to)."""
     if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{model} takes a torch.Tensor, got {type(x).__name__}; convert with torch.as_tensor(x) "
+        raise TypeError(f"{who} takes a torch.Tensor, got {type(x).__name__}; convert with torch.as_tensor(x) "
                         "(and for one image add a batch dimension: x[None])")
     if not x.is_floating_point():
-        raise TypeError(f"{model} computes in floating point but got {x.dtype} values; for raw 0-255 pixels use "
+        raise TypeError(f"{who} needs a float tensor but got {x.dtype} values; for raw 0-255 pixels use "
                         "x.float() / 255 (mnist_tensors and ToTensor already give floats in 0-1)")
+
+
+@contextlib.contextmanager
+def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """Run the block with ``model`` in eval mode, then put back the mode it had (even after an error)."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
 
 
 def count_parameters(model: nn.Module) -> int:

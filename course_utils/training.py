@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 
 from . import runcache
 from .env import check_model_device
+from .models import eval_mode
 from .runcache import CACHE_ENV  # noqa: F401  (re-exported: the variable `make test` sets)
 
 
@@ -128,18 +129,14 @@ def evaluate(model: nn.Module, batches, device: torch.device | str = "cpu",
              loss_fn=F.cross_entropy) -> tuple[float, float]:
     """Average loss and accuracy over ``batches`` in eval mode without gradients; restores the model's mode."""
     device = check_model_device(model, device)
-    was_training = model.training
-    model.eval()
     total_loss, correct, seen = 0.0, 0, 0
-    try:
+    with eval_mode(model):
         for images, labels in batches:
             images, labels = images.to(device), labels.to(device)
             scores = model(images)
             total_loss += _loss(loss_fn, scores, labels, reduction="sum").item()
             correct += (scores.argmax(dim=1) == labels).sum().item()
             seen += len(labels)
-    finally:
-        model.train(was_training)
     if seen == 0:
         raise ValueError("batches produced no data: check the dataset and batch size")
     return total_loss / seen, correct / seen
@@ -150,12 +147,8 @@ def predict(model: nn.Module, images: torch.Tensor, device: torch.device | str =
             batch_size: int = 1000) -> torch.Tensor:
     """Raw scores [N, 10] for ``images`` (on the CPU), computed in eval mode in chunks."""
     device = check_model_device(model, device)
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         return torch.cat([model(images[i:i + batch_size].to(device)).cpu() for i in range(0, len(images), batch_size)])
-    finally:
-        model.train(was_training)
 
 
 def confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor, num_classes: int = 10) -> torch.Tensor:

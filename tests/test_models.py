@@ -86,3 +86,17 @@ def test_activation_may_be_a_class_or_an_instance_but_not_a_name():
     assert isinstance(SimpleCNN(activation=nn.Sigmoid).activation, nn.Sigmoid)
     with pytest.raises(TypeError, match="nn.ReLU"):
         MLP(activation="relu")
+
+
+def test_eval_mode_restores_the_mode_it_found_even_after_an_error():
+    from course_utils.models import eval_mode
+
+    net = MLP().train()
+    with pytest.raises(RuntimeError):
+        with eval_mode(net):
+            assert not net.training
+            raise RuntimeError("inside")
+    assert net.training
+    with eval_mode(net.eval()):
+        pass
+    assert not net.training
