@@ -129,6 +129,12 @@ def center_of_mass(x: np.ndarray) -> tuple[float, float]:
     return float(x.sum(1) @ np.arange(x.shape[0]) / mass), float(x.sum(0) @ np.arange(x.shape[1]) / mass)
 
 
+def _nearest(value: float) -> int:
+    """``value`` rounded to the nearest integer, halves up, after dropping float noise below 1e-6: a centre
+    of mass at exactly 9.5 on one machine is 9.499999999999998 on another, and must land on the same pixel."""
+    return int(np.floor(round(value, 6) + 0.5))
+
+
 def preprocess(image, box: int = 20, size: int = 28) -> tuple[torch.Tensor, list[str]]:
     """MNIST-style preprocessing of any image of one digit. Returns ([1, size, size] float32 in 0-1, steps).
 
@@ -153,8 +159,8 @@ def preprocess(image, box: int = 20, size: int = 28) -> tuple[torch.Tensor, list
             steps.append(f"brightened: strongest ink {x.max():.2f} -> 1")
             x = x / x.max()
     row, col = center_of_mass(x)
-    top = int(np.clip(round(size / 2 - row), 0, size - h))
-    left = int(np.clip(round(size / 2 - col), 0, size - w))
+    top = int(np.clip(_nearest(size / 2 - row), 0, size - h))
+    left = int(np.clip(_nearest(size / 2 - col), 0, size - w))
     out = torch.zeros(1, size, size)
     out[0, top:top + h, left:left + w] = torch.from_numpy(x).float()
     steps.append(f"placed in {size}x{size} with its centre of mass near the middle (row {top + row:.1f}, "

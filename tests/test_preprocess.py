@@ -155,3 +155,11 @@ def test_a_missing_or_broken_file_gets_a_clear_error(tmp_path):
     (tmp_path / "notes.png").write_text("not a picture")
     with pytest.raises(ValueError, match="not a picture PIL can read"):
         preprocess(tmp_path / "notes.png")
+
+
+def test_placement_does_not_depend_on_the_last_bit_of_the_centre_of_mass():
+    from course_utils.preprocess import _nearest
+
+    # 9.5 on one machine is 9.499999999999998 on another: both must give the same pixel
+    assert _nearest(14 - 9.5) == _nearest(14 - 9.499999999999998) == 5
+    assert _nearest(2.5) == 3 and _nearest(-0.5) == 0 and _nearest(3.4999) == 3 and _nearest(3.6) == 4
