@@ -1,4 +1,6 @@
 """The course's own files: Colab badges and setup cells, jupytext pairs, sizes; the refresh command."""
+import re
+
 import nbformat
 import pytest
 
@@ -8,8 +10,20 @@ NOTEBOOKS = authoring.notebook_paths()
 CFG = authoring.course_config()
 
 
+def readme_chapters() -> list[str]:
+    """The chapter numbers in README.md's chapter table, in order: its rows start with "| 00 |"."""
+    return re.findall(r"^\| (\d\d) \|", (authoring.ROOT / "README.md").read_text(), flags=re.MULTILINE)
+
+
 def test_there_are_notebooks():
-    assert [p.name[:2] for p in NOTEBOOKS] == [f"{i:02d}" for i in range(len(NOTEBOOKS))]
+    # Without this, a missing notebooks/ folder (or a glob that finds nothing) would pass: the per-notebook
+    # tests below are parametrized over NOTEBOOKS and simply vanish.
+    chapters = readme_chapters()
+    assert len(chapters) >= 12, f"README.md's chapter table lists {len(chapters)} chapters, expected at least 12"
+    assert chapters == [f"{i:02d}" for i in range(len(chapters))], "README.md's chapters are not numbered 00, 01, ..."
+    assert [p.name[:2] for p in NOTEBOOKS] == chapters, "one notebook per chapter of README.md's table, no more"
+    students = sorted(p.name for p in authoring.STUDENT.glob("[0-9][0-9]_*.ipynb"))
+    assert students == [p.name for p in NOTEBOOKS], "every notebook has its student edition, and only those"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

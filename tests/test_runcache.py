@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from course_utils import runcache
@@ -49,3 +50,40 @@ def test_fingerprint_takes_zero_dim_tensors():
     state = torch.nn.BatchNorm2d(3).state_dict()
     assert runcache.fingerprint(state) == runcache.fingerprint(torch.nn.BatchNorm2d(3).state_dict())
     assert runcache.fingerprint(torch.tensor(1)) != runcache.fingerprint(torch.tensor(2))
+
+
+# training.fit's cache key: an identical run is a hit; changing any one thing that determines the run is a miss.
+
+def fit_small(*, seed=0, order_seed=0, epochs=2, lr=0.1, momentum=0.0):
+    """A tiny training run: MLP on 48 synthetic images, batches of 16, plain SGD."""
+    from course_utils import training
+    from course_utils.data import TensorBatches
+    from course_utils.models import MLP
+
+    data = torch.Generator().manual_seed(123)  # the same images and labels for every run
+    images, labels = torch.rand(48, 1, 28, 28, generator=data), torch.randint(0, 10, (48,), generator=data)
+    torch.manual_seed(seed)  # the starting weights
+    model = MLP()
+    batches = TensorBatches(images, labels, 16, generator=torch.Generator().manual_seed(order_seed))  # batch order
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    return training.fit(model, batches, optimizer, epochs, progress=False)
+
+
+def cached_runs(folder):
+    return sorted(p.name for p in folder.glob("fit-*.pt"))
+
+
+@pytest.mark.parametrize("change", [{"epochs": 3}, {"order_seed": 1}, {"seed": 1}, {"lr": 0.05}, {"momentum": 0.9}],
+                         ids=["epochs", "batch order", "starting weights", "lr", "momentum"])
+def test_fit_cache_hits_an_identical_run_and_misses_a_different_one(change, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(runcache.CACHE_ENV, str(tmp_path))
+    first = fit_small()
+    assert len(cached_runs(tmp_path)) == 1 and "identical run found" not in capsys.readouterr().out
+
+    assert fit_small() == first  # identical: restored, nothing new stored
+    assert len(cached_runs(tmp_path)) == 1 and "identical run found" in capsys.readouterr().out
+
+    other = fit_small(**change)  # one thing changed: trained (not restored) and stored under a key of its own
+    assert "identical run found" not in capsys.readouterr().out
+    assert len(cached_runs(tmp_path)) == 2 and len(other) == change.get("epochs", 2)
+    assert other.train_loss != first.train_loss

@@ -52,23 +52,76 @@ def test_train_epoch_averages_loss_per_sample():
     assert acc == pytest.approx(2 / 5)  # argmax of equal scores is class 0
 
 
+class GradModeRecorder(nn.Module):
+    """Flatten, dropout, linear; each forward records whether autograd was on (a graph being built)."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Dropout(0.5), nn.Linear(784, 10))
+        self.grad_enabled = []
+
+    def forward(self, x):
+        self.grad_enabled.append(torch.is_grad_enabled())
+        return self.net(x)
+
+
 def test_evaluate_restores_mode_and_uses_no_grad():
-    model = nn.Sequential(nn.Flatten(), nn.Dropout(0.5), nn.Linear(784, 10))
+    model = GradModeRecorder()
     x, y = toy_data(64)
     model.train()
     loss1, acc1 = training.evaluate(model, TensorBatches(x, y, 16, shuffle=False))
     loss2, _ = training.evaluate(model, TensorBatches(x, y, 16, shuffle=False))
     assert model.training and loss1 == loss2  # eval mode: dropout off, so deterministic
+    assert model.grad_enabled == [False] * 8  # 2 calls x 4 batches, every forward without autograd
+    assert torch.is_grad_enabled()  # and autograd is back on afterwards
     assert all(p.grad is None for p in model.parameters())
     model.eval()
     training.evaluate(model, TensorBatches(x, y, 16, shuffle=False))
     assert not model.training
 
 
+class ScoresOnAccelerator(torch.Tensor):
+    """Stands for scores a model left on a GPU, on a machine without one: torch operations (torch.cat included)
+    keep this type; only moving the tensor to the CPU gives a plain tensor back."""
+
+    def cpu(self, *args, **kwargs):
+        return self.as_subclass(torch.Tensor)
+
+    def to(self, *args, **kwargs):
+        plain = self.as_subclass(torch.Tensor).to(*args, **kwargs)
+        target = kwargs.get("device", args[0] if args else None)
+        if isinstance(target, (str, torch.device)) and torch.device(target).type == "cpu":
+            return plain
+        return plain.as_subclass(ScoresOnAccelerator)
+
+
+class AcceleratorModel(GradModeRecorder):
+    """GradModeRecorder whose scores come back as ScoresOnAccelerator."""
+
+    def forward(self, x):
+        return super().forward(x).as_subclass(ScoresOnAccelerator)
+
+
 def test_predict_returns_scores_on_cpu():
+    model = AcceleratorModel()
+    images = torch.rand(2500, 1, 28, 28)
+    model.train()
+    scores = training.predict(model, images, batch_size=1000)
+    assert type(scores) is torch.Tensor and scores.device.type == "cpu"  # every chunk was moved to the CPU
+    assert model.training and model.grad_enabled == [False] * 3 and not scores.requires_grad
+    with torch.no_grad():  # the model's own scores, in eval mode (dropout off), every image once, in order
+        expected = model.eval().net(images)
+    torch.testing.assert_close(scores, expected, rtol=0, atol=1e-6)
+
+
+def test_predict_scores_of_a_real_model():
     model = MLP()
-    scores = training.predict(model, torch.rand(2500, 1, 28, 28), batch_size=1000)
-    assert scores.shape == (2500, 10) and model.training
+    images = torch.rand(2500, 1, 28, 28)
+    scores = training.predict(model, images, batch_size=1000)
+    with torch.no_grad():
+        expected = model(images)
+    assert type(scores) is torch.Tensor and scores.device.type == "cpu" and model.training
+    torch.testing.assert_close(scores, expected, rtol=0, atol=1e-6)
 
 
 def test_device_mismatch_is_explained():
