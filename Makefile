@@ -4,21 +4,29 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg
+# Two pytest-xdist workers. loadgroup with the root conftest.py's chapter groups: one worker runs all the cells of
+# notebooks/NN_x.ipynb and then student/NN_x.ipynb, in order; --no-loadscope-reorder keeps conftest.py's order
+# (slowest chapters first, the unit tests last) instead of xdist's "groups with most tests first".
+XDIST  := -n 2 --dist loadgroup --no-loadscope-reorder
+# test-portable: a second CPU setting, as on another machine: PyTorch's portable kernels instead of AVX2/AVX-512
+# ones, MKL in its reproducible mode, oneDNN limited to AVX2.
+PORTABLE_CPU := ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE ONEDNN_MAX_CPU_ISA=AVX2
 # Idle PyTorch/OpenMP worker threads sleep instead of spinning. When the CPU is shared (another job,
 # parallel test workers) spinning threads made small tensor operations up to 30x slower here.
 export OMP_WAIT_POLICY := PASSIVE
 
-.PHONY: help venv data course lab test notebooks student colab bench clean
+.PHONY: help venv data course lab test test-portable notebooks student colab bench clean
 
 help:
-	@echo "make course     execute every notebook into build/ (executed .ipynb + HTML) and print the times"
-	@echo "make test       unit tests + nbval over notebooks/ and student/ + pair, badge and student checks"
-	@echo "make lab        JupyterLab on notebooks/"
-	@echo "make notebooks  re-execute notebooks in place (refresh committed outputs); NB=03 for one"
-	@echo "make student    rebuild the student editions in student/"
-	@echo "make colab      rewrite badges and Colab setup cells from [tool.course] in pyproject.toml"
-	@echo "make bench      time one training epoch per data path on this machine into bench/results.md"
-	@echo "make venv data  the environment (.venv, exact pins) and verified MNIST (data/)"
+	@echo "make course        execute every notebook into build/ (executed .ipynb + HTML) and print the times"
+	@echo "make test          unit tests + nbval over notebooks/ and student/ + pair, badge and student checks (2 workers)"
+	@echo "make test-portable nbval over notebooks/ and student/ again under a second CPU setting ($(PORTABLE_CPU))"
+	@echo "make lab           JupyterLab on notebooks/"
+	@echo "make notebooks     re-execute notebooks in place (refresh committed outputs); NB=03 for one"
+	@echo "make student       rebuild the student editions in student/"
+	@echo "make colab         rewrite badges and Colab setup cells from [tool.course] in pyproject.toml"
+	@echo "make bench         time one training epoch per data path on this machine into bench/results.md"
+	@echo "make venv data     the environment (.venv, exact pins) and verified MNIST (data/)"
 
 venv: $(STAMP)
 $(STAMP): requirements.txt pyproject.toml
@@ -39,10 +47,20 @@ lab: venv data
 	$(VENV)/bin/jupyter lab notebooks/
 
 # COURSE_RUN_CACHE: a fresh folder per run, so a student edition reuses the trainings its full notebook
-# just did (identical seeds and settings) instead of repeating them; see course_utils/training.py.
+# just did (identical seeds and settings) instead of repeating them; see course_utils/runcache.py.
 test: venv data
 	cache=$$(mktemp -d) && trap 'rm -rf "$$cache"' EXIT && \
-	COURSE_RUN_CACHE=$$cache $(PY) -m pytest tests notebooks student $(NBVAL) -p no:cacheprovider
+	COURSE_RUN_CACHE=$$cache $(PY) -m pytest tests notebooks student $(NBVAL) $(XDIST) -p no:cacheprovider
+
+# The notebooks' committed outputs must also hold on a machine whose CPU gives PyTorch other kernels.
+# Its own fresh run cache: nothing trained under the first setting is reused. NBVAL_PATHS=notebooks/01_data.ipynb
+# runs fewer notebooks.
+NBVAL_PATHS ?= notebooks student
+test-portable: venv data
+	@echo "test-portable: CPU setting $(PORTABLE_CPU)"
+	@env $(PORTABLE_CPU) $(PY) -c "import torch; print('test-portable: torch CPU capability', torch.backends.cpu.get_cpu_capability())"
+	cache=$$(mktemp -d) && trap 'rm -rf "$$cache"' EXIT && \
+	env $(PORTABLE_CPU) COURSE_RUN_CACHE=$$cache $(PY) -m pytest $(NBVAL_PATHS) $(NBVAL) $(XDIST) -p no:cacheprovider
 
 notebooks: venv data
 	$(PY) -m course_utils.authoring refresh $(NB)
