@@ -122,19 +122,22 @@ for (name, y), w_and_b in zip(targets.items(), best.split(10, dim=1)):
     y = y.double()
     fitted = X @ w_and_b                                                  # best single layer's outputs, [5000, 10]
     fit_errors[name] = ((fitted - y).norm() / (y - y.mean(dim=0)).norm()).item()
-    print(f"{name:<27} best single layer misses {fit_errors[name]:6.1%} of the variation")
+    print(f"{name:<27} best single layer misses {fit_errors[name]:4.0%} of the variation")
 
 # %%
+# Measured 0.7 % and 34.2-34.3 % on three CPU settings (the last digit depends on the CPU's
+# kernels), so the figures are printed as whole percents and checked against bands here.
 assert fit_errors["three linear layers"] < 1e-3
-assert 0.002 < fit_errors["with sigmoids"] < fit_errors["with sigmoids, scaled x10"]
+assert 0.002 < fit_errors["with sigmoids"] < 0.01
+assert 0.30 < fit_errors["with sigmoids, scaled x10"] < 0.40
 
 # %% [markdown]
 # Three things to read from this:
 #
-# * The linear stack is fitted perfectly (0.0 %), as the algebra promised.
+# * The linear stack is fitted perfectly (0 %), as the algebra promised.
 # * With sigmoids, even the *best* single layer misses part of the outputs, so the sigmoid
 #   network computes something no single linear layer can.
-# * At the network's random starting weights the miss is small (under 1 %). The sigmoid is
+# * At the network's random starting weights the miss is small (under 1 %, printed rounded up). The sigmoid is
 #   curved, but near 0 it is almost a straight line, and with these small starting weights the
 #   numbers fed into it stay near 0. Make everything that enters the sigmoids ten times larger
 #   (as larger weights and biases would) and they bend much more: then the best linear imitation

@@ -68,8 +68,12 @@ print(f"image 0 shows a {labels[0].item()}; its ten scores:", [round(s, 2) for s
 exps = scores.exp()                               # [32, 10], every entry > 0
 probs = exps / exps.sum(dim=1, keepdim=True)      # [32, 10], every row sums to 1
 print("image 0 probabilities:", [round(p, 3) for p in probs[0].tolist()])
-print(f"largest |row sum - 1| in the batch: {(probs.sum(dim=1) - 1).abs().max().item():.1e}")
-print(f"largest difference from F.softmax:   {(probs - F.softmax(scores, dim=1)).abs().max().item():.1e}")
+# Both differences are float32 rounding, a few units of 1e-8; the exact figure depends on the CPU's
+# vector kernels (2.2e-08 on one machine, 3.0e-08 on another), so we check a bound instead of printing it.
+row_error = (probs.sum(dim=1) - 1).abs().max().item()
+softmax_error = (probs - F.softmax(scores, dim=1)).abs().max().item()
+assert row_error < 1e-6 and softmax_error < 1e-6
+print("every row sums to 1, and matches F.softmax, to within 1e-6 (float32 rounding)")
 print(f"all 320 probabilities lie between {probs.min().item():.3f} and {probs.max().item():.3f}")
 
 # %% [markdown]
@@ -86,11 +90,12 @@ p_correct = probs[torch.arange(len(labels)), labels]    # [32, 10] -> [32]: each
 my_losses = -p_correct.log()                            # [32], one loss per image
 my_loss = my_losses.mean()
 torch_loss = F.cross_entropy(scores, labels)            # takes the raw scores
-print(f"from scratch:    {my_loss.item():.6f}")
-print(f"F.cross_entropy: {torch_loss.item():.6f}")
-print(f"difference of the batch averages:        {(my_loss - torch_loss).abs().item():.1e}")
+print(f"from scratch:    {my_loss.item():.4f}")
+print(f"F.cross_entropy: {torch_loss.item():.4f}")
 per_image = F.cross_entropy(scores, labels, reduction="none")   # [32]
-print(f"largest difference over the 32 images:   {(my_losses - per_image).abs().max().item():.1e}")
+# float32 rounding again: 0 on some CPUs, 2.4e-07 on others, so a bound rather than the figure
+assert (my_loss - torch_loss).abs().item() < 1e-6 and (my_losses - per_image).abs().max().item() < 1e-6
+print("the batch average and all 32 per-image losses agree to within 1e-6")
 
 # %% [markdown]
 # Softmax, a natural log, a minus sign and a mean: that is all `F.cross_entropy` computes (its

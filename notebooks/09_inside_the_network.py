@@ -78,11 +78,14 @@ optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
 history = fit(model, train_batches, optimizer, epochs=3, device=device, test_batches=test_batches)
 print(f"{sum(history.epoch_seconds):.1f} s of training")
 
-# %%
+# %% tags=["nbval-ignore-output"]
 print("test accuracy after each epoch:", ", ".join(f"{a:.2%}" for a in history.test_acc))
 print(f"parameters: {count_parameters(model):,} ({sum(l.weight.numel() for l in model.layers):,} weights "
       f"on connections + {sum(l.bias.numel() for l in model.layers)} biases)")
-assert history.test_acc[-1] > 0.90
+# Everything below is measured on this trained network, and trained weights differ in their last
+# digits between CPUs and GPUs; so those cells check what the text says instead of comparing the
+# printed figures. Measured on three CPU settings: 90.49, 92.58, 93.37 % after the three epochs.
+assert 0.92 < history.test_acc[-1] < 0.95
 
 # %% [markdown]
 # About 93 % of the test digits right after three passes over the data: a working network, and a
@@ -110,12 +113,14 @@ plt.show()
 # 0, so the gradient of every weight attached to them is always 0, and those weights never move
 # from their random starting values.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 never_inked = train_images.flatten(1).amax(dim=0) == 0                  # [784] True where always blank
 change = (model.layer1.weight.detach() - initial_weights).abs()         # [16, 784]
 print(f"pixels that are blank in all 60,000 training images: {never_inked.sum().item()} of 784")
 print(f"weights on those pixels still equal to their starting values: {(change[:, never_inked] == 0).all().item()}")
 print(f"average change of the other weights:       {change[:, ~never_inked].mean().item():.3f}")
+assert never_inked.sum() == 67 and (change[:, never_inked] == 0).all()   # exact: their gradient is always 0
+assert 0.1 < change[:, ~never_inked].mean() < 0.5                         # measured: 0.284
 
 # %% [markdown]
 # Not one of them has changed: they are still the random numbers the network started with, and
@@ -172,7 +177,7 @@ plt.show()
 # detector"? Measure it over all 10,000 test images: for every hidden neuron, how often it is on
 # (above 0.5) for each digit.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 all_acts = get_activations(model, test_images, device=device)
 for name in ("layer1", "layer2"):
     on = (all_acts[name] > 0.5).float()                                          # [10000, 16]
@@ -185,6 +190,8 @@ for name in ("layer1", "layer2"):
     print(f"   single-digit detectors (on for >= 90 % of one digit, <= 10 % of every other): {detectors}")
     print(f"   even the most exclusive neuron is on for {rest.max(dim=1).values.min().item():.0%} "
           "of the images of some other digit")
+    # measured: 6.8 and 8.7 neurons on; no detectors; the most exclusive neurons at 50 % and 88 %
+    assert detectors == 0 and 4 < on.sum(dim=1).mean() < 12 and rest.max(dim=1).values.min() > 0.2
 
 # %% [markdown]
 # None. Every image lights up about half of each hidden layer, and every hidden neuron also fires
@@ -205,7 +212,7 @@ for name in ("layer1", "layer2"):
 #
 # First the 10 output neurons (their raw scores), one image per digit:
 
-# %%
+# %% tags=["nbval-ignore-output"]
 preferred, scores = find_preferred_inputs(model, "layer3", range(10), device=device, steps=200, l2=0.01)
 with torch.no_grad():
     probs = model(preferred.to(device)).softmax(dim=1).cpu()                  # [10, 10]
@@ -216,6 +223,8 @@ print("with confidence:", " ".join(f"{p:.1%}" for p in probs.max(dim=1).values))
 with torch.no_grad():
     real_confidence = model(test_images).softmax(dim=1).max(dim=1).values.mean().item()
 print(f"(its average confidence on the real test digits: {real_confidence:.1%})")
+# measured: 99.4-99.8 % for the ten images, 92.7 % on real digits
+assert torch.equal(probs.argmax(dim=1), torch.arange(10)) and probs.max(dim=1).values.min() > max(0.99, real_confidence)
 
 # %% [markdown]
 # To the network these are perfect digits: each is read as its own digit with more than 99 %
@@ -225,7 +234,7 @@ print(f"(its average confidence on the real test digits: {real_confidence:.1%})"
 # Compare each with the average test image of every digit (cosine similarity: 1 means the same
 # picture up to brightness, 0 means no overlap):
 
-# %%
+# %% tags=["nbval-ignore-output"]
 class_means = torch.stack([test_images[test_labels == d].mean(dim=0) for d in range(10)]).cpu()   # [10, 1, 28, 28]
 similarity = F.cosine_similarity(preferred.flatten(1)[:, None], class_means.flatten(1)[None], dim=2)   # [10, 10]
 real = F.cosine_similarity(test_images.flatten(1).cpu(), class_means.flatten(1)[test_labels.cpu()], dim=1)
@@ -233,6 +242,7 @@ print("preferred image closest to its own digit's average:",
       (similarity.argmax(dim=1) == torch.arange(10)).sum().item(), "of 10")
 print(f"similarity with its own digit's average: preferred images {similarity.diag().mean().item():.2f}, "
       f"real test digits {real.mean().item():.2f}")
+assert (similarity.argmax(dim=1) == torch.arange(10)).all() and similarity.diag().mean() < real.mean() - 0.1  # 0.43, 0.73
 
 # %% [markdown]
 # So there is a faint trace of the right digit in each (every one is nearer its own digit's
@@ -259,9 +269,10 @@ plt.show()
 # where it is negative. The picture is the weight picture from section 1 with the blue turned on.
 # Check it:
 
-# %%
+# %% tags=["nbval-ignore-output"]
 formula = (model.layer1.weight[:6].detach().cpu() / (2 * 0.01)).clamp(0, 1)      # [6, 784]
 print(f"largest pixel difference from the formula: {(hidden1.flatten(1) - formula).abs().max().item():.3f}")
+assert (hidden1.flatten(1) - formula).abs().max() < 5e-3      # 200 Adam steps land on the formula (measured: 0.000)
 
 # %% [markdown]
 # The layer-2 neurons see the image through layer 1, so their preferred images are not just a
@@ -290,7 +301,7 @@ explorer = network_explorer(model, test_images, test_labels, device=device, inde
 # And a digit it gets wrong, the first in the test set. `explorer.update(i)` is what the slider
 # calls; here we call it ourselves:
 
-# %%
+# %% tags=["nbval-ignore-output"]
 with torch.no_grad():
     wrong = (model(test_images).argmax(dim=1) != test_labels).nonzero()[:, 0]
 first_wrong = wrong[0].item()
@@ -300,15 +311,17 @@ print(f"{len(wrong)} of 10,000 test images are misread; the first is test image 
 print("its three most likely digits:",
       ", ".join(f"{d} ({p:.0%})" for p, d in zip(top.values.tolist(), top.indices.tolist())))
 explorer.update(first_wrong)                          # what the slider does: draw test image #first_wrong
+# measured: 663 misread, the first is #18 (a 3), read as 8 (47 %), 5 (36 %), 3 (11 %)
+assert len(wrong) == round((1 - history.test_acc[-1]) * 10_000) and top.values[0] < 0.75
 
 # %% [markdown]
 # Compare the two pictures. In the 7 almost every hidden neuron is clearly on (white) or off
-# (black), and one output takes nearly all the probability. In the misread 3 the probability is
-# split between 8, 5 and 3, and more hidden neurons are grey: undecided. Is that true of mistakes
+# (black), and one output takes nearly all the probability. In the misread digit the probability
+# is split between several digits (printed above), and more hidden neurons are grey: undecided. Is that true of mistakes
 # in general, or just of this one? Count, over the whole test set, the hidden neurons (of 32) with
 # an activation between 0.2 and 0.8:
 
-# %%
+# %% tags=["nbval-ignore-output"]
 hidden = torch.cat([all_acts["layer1"], all_acts["layer2"]], dim=1)          # [10000, 32]
 undecided = ((hidden > 0.2) & (hidden < 0.8)).float().sum(dim=1)              # [10000]
 confidence = all_acts["layer3"].softmax(dim=1).max(dim=1).values
@@ -319,6 +332,9 @@ for name, group in (("read correctly", ~is_wrong), ("misread", is_wrong)):
           f"confidence {confidence[group].mean().item():.1%} on average")
 print(f"the two pictures above: test image #0 has {undecided[0]:.0f}, test image #{first_wrong} has "
       f"{undecided[first_wrong]:.0f}")
+# measured: 6.3 vs 9.8 undecided neurons, 94.6 vs 67.1 % confidence; 4 vs 15 in the two pictures
+assert undecided[is_wrong].mean() > undecided[~is_wrong].mean() + 1 and undecided[first_wrong] > undecided[0]
+assert confidence[is_wrong].mean() < confidence[~is_wrong].mean() - 0.15 and confidence[0] > 0.9
 
 # %% [markdown]
 # Mistakes do light the network up less decisively: more neurons halfway on, and a much less

@@ -135,12 +135,20 @@ for lr in tqdm(LEARNING_RATES, desc="learning rates"):
     run_sgd("learning rate", row_name(lr), lr=lr)
 print(f"{len(LEARNING_RATES)} learning rates x {len(SEEDS)} seeds in {sum(seconds.values()):.0f} s")
 
-# %%
+# %% tags=["nbval-ignore-output"]
 for lr in LEARNING_RATES:
     accs = results[row_name(lr)][1]
     print(f"lr {lr:<5g} test accuracy {min(accs):6.1%} to {max(accs):6.1%}")
-best_lr = max(LEARNING_RATES, key=lambda lr: mean(results[row_name(lr)][1]))
-print(f"best learning rate for this budget: {best_lr:g}")
+# Rates whose means lie within half a point of the top are a tie at three seeds (0.3 and 1.0 are
+# 0.1 point apart here, and which one comes first can change with the computer); take the smaller.
+top_mean = max(mean(results[row_name(lr)][1]) for lr in LEARNING_RATES)
+best_lr = min(lr for lr in LEARNING_RATES if mean(results[row_name(lr)][1]) >= top_mean - 0.005)
+print(f"best learning rate for this budget: {best_lr:g} (the smallest within 0.5 points of the top mean)")
+# Trained figures move in their last digits with the CPU or GPU. Measured on three CPU settings:
+# lr 0.01 mean 35.9 %, 0.1 90.3 %, 0.3 93.4 %, 1.0 93.3 %, 3.0 92.6 % (each within 0.1 point).
+lr_mean = {lr: mean(results[row_name(lr)][1]) for lr in LEARNING_RATES}
+assert best_lr == 0.3 and min(lr_mean, key=lr_mean.get) == 0.01
+assert 0.87 < lr_mean[0.1] < 0.93 and lr_mean[best_lr] - 0.03 < lr_mean[3.0] < lr_mean[best_lr]
 
 # %% [markdown]
 # The guide's 0.01 is by far the worst choice for this budget: after 3 epochs the network is still
@@ -188,7 +196,7 @@ print(f"three SGD networks with fit_seeds: {seconds[same_work[0]]:.1f} s; one af
 # Test accuracy after 3 epochs, lowest / mean / highest of the three seeds, and the mean's
 # difference from the baseline in percentage points. ★ marks the best mean.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 baseline_mean = mean(results[row_name(BASE_LR)][1])
 best_name = max(results, key=lambda name: mean(results[name][1]))
 print(f"{'experiment':<16} {'configuration':<34} {'min':>6} {'mean':>6} {'max':>6} {'vs baseline':>12}")
@@ -197,6 +205,21 @@ for name, (experiment, accs) in results.items():
     print(f"{experiment:<16} {name:<34} {min(accs):6.1%} {mean(accs):6.1%} {max(accs):6.1%} "
           f"{100 * (mean(accs) - baseline_mean):+10.1f} pt{star}")
 assert mean(results[best_name][1]) > 0.9 > baseline_mean, "the best row should clearly beat the 3-epoch baseline"
+# The claims the text below makes about this table, checked on whatever machine runs it (measured
+# on three CPU settings: every mean within 0.1 point of the table printed in the repository).
+gain = {name: mean(accs) - baseline_mean for name, (_, accs) in results.items()}
+best_const = f"lr {best_lr:g}"
+assert best_name.startswith("wider") and 0.57 < gain[best_name] < 0.61
+assert gain[best_const] > max(gain["ReLU instead of sigmoid"], gain["Adam (lr 0.001) instead of SGD"],
+                              gain["wider 32-32, lr 0.01"], gain["wider 64-32, lr 0.01"])
+assert max(gain[f"{shape}, lr 0.01"] for shape in SHAPES if shape.startswith("wider")) < 0.05   # stuck at 0.01
+assert min(gain[f"{shape}, lr {best_lr:g}"] for shape in SHAPES if shape.startswith("wider")) > gain[best_const]
+assert abs(mean(results["deeper 16-16-16, lr 0.01"][1]) - (test_labels == 1).float().mean().item()) < 0.002
+assert gain[f"deeper 16-16-16, lr {best_lr:g}"] < gain[best_const]
+assert min(mean(results["ReLU instead of sigmoid"][1]), mean(results["Adam (lr 0.001) instead of SGD"][1])) > 0.85
+from_best, from_triple = results[f"cosine schedule from lr {best_lr:g}"][1], results[f"cosine schedule from lr {3 * best_lr:g}"][1]
+assert mean(from_triple) > max(lr_mean.values())
+assert abs(mean(from_best) - lr_mean[best_lr]) < max(results[best_const][1]) - min(results[best_const][1])
 
 # %% [markdown]
 # ## All results: one plot
@@ -265,7 +288,8 @@ for title, sizes, activation in [("baseline 16-16 sigmoid", (784, 16, 16, 10), n
 # gradient's typical size) and ReLU are three ways out of the same hole.
 #
 # **What the table says about the guide's list**, at this budget. The best configuration (★) is
-# the wider 64-32 network at the sweep's best learning rate, about 59 points above the baseline.
+# a wider network at the sweep's best learning rate, about 59 points above the baseline (the
+# wider 64-32 in the table printed here, by a few tenths of a point).
 #
 # * **Learning rate** matters most. Going from 0.01 to the best rate is worth more than every other
 #   single change.
