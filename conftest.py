@@ -18,6 +18,8 @@ collects from and the folders above them: `pytest notebooks student --nbval` nev
    ``--no-loadscope-reorder``: its default sorts the groups by their number of tests.
 3. A table at the end with one line per executed notebook (cells run, time, worker, result), printed by the
    process that writes the terminal summary: the xdist controller, which receives every worker's reports.
+4. Kernel starts are retried (twice at most) when a kernel dies before it answers: with two workers
+   starting kernels at once, both can be handed the same free port.
 """
 from collections import defaultdict
 from pathlib import Path, PurePosixPath
@@ -120,7 +122,30 @@ class NotebookReport:
                                     f"execution{spread}")
 
 
+def _start_kernel_with_retries(start, tries: int = 3):
+    """nbval's kernel start, tried up to ``tries`` times. Two workers that start kernels at the same moment
+    can pick the same free TCP port; the loser's kernel dies before it answers ("Kernel died before replying
+    to kernel_info"). A fresh start picks new ports. A kernel that fails every time still fails the test."""
+    def start_new_kernel(*args, **kwargs):
+        for attempt in range(1, tries + 1):
+            try:
+                return start(*args, **kwargs)
+            except RuntimeError:
+                if attempt == tries:
+                    raise
+    return start_new_kernel
+
+
 def pytest_configure(config):
+    try:
+        import nbval.kernel
+    except ImportError:
+        pass
+    else:
+        if not hasattr(nbval.kernel.start_new_kernel, "__wrapped_start__"):
+            retrying = _start_kernel_with_retries(nbval.kernel.start_new_kernel)
+            retrying.__wrapped_start__ = nbval.kernel.start_new_kernel
+            nbval.kernel.start_new_kernel = retrying
     # Only the process that reports: under xdist that is the controller (workers have config.workerinput).
     if hasattr(config, "workerinput"):
         return
