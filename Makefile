@@ -1,4 +1,6 @@
 # The course's commands. A new user needs two: `make course` and `make test` (each sets up what it needs).
+# They run the maintainer tooling in tools/ (`python -m tools.authoring ...`, `python -m tools.bench`) from the
+# repository root; course_utils/ is only what the notebooks import.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -28,11 +30,12 @@ help:
 	@echo "make bench         time one training epoch per data path on this machine into bench/results.md"
 	@echo "make venv data     the environment (.venv, exact pins) and verified MNIST (data/)"
 
+# requirements.txt pins the whole environment; tools/requirements.txt the tooling's own share of it (same pins).
 venv: $(STAMP)
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt tools/requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements.txt -r tools/requirements.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	$(PY) -c "import torch, torchvision; print('torch', torch.__version__, '+ torchvision', torchvision.__version__, 'import fine')"
 	touch $(STAMP)
@@ -41,41 +44,53 @@ data: venv
 	$(PY) -m course_utils data
 
 course: venv data
-	$(PY) -m course_utils.authoring course
+	$(PY) -m tools.authoring course
 
 lab: venv data
 	$(VENV)/bin/jupyter lab notebooks/
 
-# COURSE_RUN_CACHE: a fresh folder per run, so a student edition reuses the trainings its full notebook
-# just did (identical seeds and settings) instead of repeating them; see course_utils/runcache.py.
+# The run cache of a test session (tools/runcache.py): a fresh COURSE_RUN_CACHE folder per run, so a student
+# edition reuses the trainings its full notebook just did (identical arguments, weights, generators) instead of
+# repeating them. It wraps course_utils' fit and fit_seeds from outside, in the notebook kernels only: a fresh
+# IPYTHONDIR whose startup file (tools/ipython_startup.py) installs it before a notebook's first cell, with
+# COURSE_REPO_ROOT telling the kernel (which runs in the notebook's folder) where tools/ is. The trap removes both
+# folders. Used as `$(RUN_CACHE_SESSION) && <command>` in one shell line.
+RUN_CACHE_SESSION = cache=$$(mktemp -d) && ipython=$$(mktemp -d) && trap 'rm -rf "$$cache" "$$ipython"' EXIT && \
+	mkdir -p "$$ipython/profile_default/startup" && \
+	cp tools/ipython_startup.py "$$ipython/profile_default/startup/00-course-runcache.py" && \
+	export COURSE_RUN_CACHE="$$cache" IPYTHONDIR="$$ipython" COURSE_REPO_ROOT="$(CURDIR)"
+
+# A subset: NBVAL_PATHS="notebooks/06_training.ipynb student/06_training.ipynb" (fewer notebooks), TEST_PATHS= (no
+# unit tests), e.g. `make test TEST_PATHS= NBVAL_PATHS="notebooks/06_training.ipynb student/06_training.ipynb"`.
+TEST_PATHS ?= tests
+NBVAL_PATHS ?= notebooks student
 test: venv data
-	cache=$$(mktemp -d) && trap 'rm -rf "$$cache"' EXIT && \
-	COURSE_RUN_CACHE=$$cache $(PY) -m pytest tests notebooks student $(NBVAL) $(XDIST) -p no:cacheprovider
+	$(RUN_CACHE_SESSION) && \
+	$(PY) -m pytest $(TEST_PATHS) $(NBVAL_PATHS) $(NBVAL) $(XDIST) -p no:cacheprovider
 
 # The notebooks' committed outputs must also hold on a machine whose CPU gives PyTorch other kernels.
 # Its own fresh run cache: nothing trained under the first setting is reused. NBVAL_PATHS=notebooks/01_data.ipynb
 # runs fewer notebooks.
-NBVAL_PATHS ?= notebooks student
 test-portable: venv data
 	@echo "test-portable: CPU setting $(PORTABLE_CPU)"
 	@env $(PORTABLE_CPU) $(PY) -c "import torch; print('test-portable: torch CPU capability', torch.backends.cpu.get_cpu_capability())"
-	cache=$$(mktemp -d) && trap 'rm -rf "$$cache"' EXIT && \
-	env $(PORTABLE_CPU) COURSE_RUN_CACHE=$$cache $(PY) -m pytest $(NBVAL_PATHS) $(NBVAL) $(XDIST) -p no:cacheprovider
+	$(RUN_CACHE_SESSION) && \
+	env $(PORTABLE_CPU) $(PY) -m pytest $(NBVAL_PATHS) $(NBVAL) $(XDIST) -p no:cacheprovider
 
 notebooks: venv data
-	$(PY) -m course_utils.authoring refresh $(NB)
-	$(PY) -m course_utils.authoring student
+	$(PY) -m tools.authoring refresh $(NB)
+	$(PY) -m tools.authoring student
 
 student: venv
-	$(PY) -m course_utils.authoring student
+	$(PY) -m tools.authoring student
 
 colab: venv
-	$(PY) -m course_utils.authoring colab
+	$(PY) -m tools.authoring colab
 
 # Seconds per training epoch, DataLoader + ToTensor vs preloaded tensors, for each case in
-# course_utils/bench.py; adds or refreshes this machine's section of bench/results.md.
+# tools/bench.py; adds or refreshes this machine's section of bench/results.md.
 bench: venv data
-	$(PY) -m course_utils.bench
+	$(PY) -m tools.bench
 
 clean:
 	rm -rf build .pytest_cache

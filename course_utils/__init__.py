@@ -4,6 +4,9 @@ Nothing runs at import time; each name below is a plain function or class. Modul
 env (device, seeds, Colab), data + mnist_files (verified MNIST, fast batches), models, training,
 multiseed (several seeds trained at once), augment, plots, widgets, insight, netviz, preprocess,
 deploy (checkpoints, export, predicting any image), canvas (draw a digit), checks (exercise feedback).
+Their input checks live in one private module, _validate: one rule per kind of argument.
+This package is all that Colab installs. The maintainer tooling (Colab badges, student editions, executing the
+course, benchmarks, the run cache of `make test`) is in tools/ at the repository root, run by the Makefile.
 """
 from .augment import RandomShift, shift_images
 from .canvas import DigitCanvas, live_predictions

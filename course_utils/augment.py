@@ -4,12 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-
-def _check_images(images: torch.Tensor) -> torch.Tensor:
-    if not isinstance(images, torch.Tensor) or images.dim() != 4:
-        shape = list(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
-        raise ValueError(f"expected a batch of images [B, C, H, W] (e.g. [B, 1, 28, 28]), got {shape}")
-    return images
+from ._validate import cpu_generator, image_batch, non_negative_int, whole_number
 
 
 def shift_images(images: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
@@ -18,10 +13,9 @@ def shift_images(images: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
     Pixels pushed past the border are lost; the new border strip is background (0). Returns a new
     tensor of the same shape, dtype and device.
     """
-    _check_images(images)
+    images = image_batch(images, "shift_images", channels="any", floats=False)
+    dx, dy = whole_number(dx, "dx", "pixels"), whole_number(dy, "dy", "pixels")
     height, width = images.shape[-2:]
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (dx, dy)):
-        raise TypeError(f"dx and dy must be whole numbers of pixels, got dx={dx!r}, dy={dy!r}")
     if abs(dx) >= width or abs(dy) >= height:
         raise ValueError(f"a shift of dx={dx}, dy={dy} would move a {height}x{width} image out of view; "
                          f"use |dx| < {width} and |dy| < {height}")
@@ -41,16 +35,14 @@ class RandomShift:
     """
 
     def __init__(self, max_shift: int = 2, generator: torch.Generator | None = None):
-        if not isinstance(max_shift, int) or isinstance(max_shift, bool) or max_shift < 0:
-            raise ValueError(f"max_shift must be a non-negative int (pixels), got {max_shift!r}")
-        self.max_shift = max_shift
-        self.generator = generator if generator is not None else torch.Generator().manual_seed(0)
+        self.max_shift = non_negative_int(max_shift, "max_shift", "pixels")
+        self.generator = torch.Generator().manual_seed(0) if generator is None else cpu_generator(generator)
 
     def __repr__(self) -> str:
         return f"RandomShift(max_shift={self.max_shift})"
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
-        _check_images(images)
+        image_batch(images, "RandomShift", channels="any", floats=False)
         s, (n, _, height, width) = self.max_shift, images.shape
         if s == 0:
             return images

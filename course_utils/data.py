@@ -7,16 +7,12 @@ from collections.abc import Iterator
 import torch
 from torchvision import datasets, transforms
 
-from .env import as_device
+from ._validate import available_device, boolean, cpu_generator, matching_labels, positive_int
 from .mnist_files import ensure_mnist
 
 MNIST_SIZES = {"train": 60_000, "test": 10_000}
 
-
-def _split(train: bool) -> str:
-    if not isinstance(train, bool):
-        raise TypeError(f"train must be True (60,000 training images) or False (10,000 test images), got {train!r}")
-    return "train" if train else "test"
+_TRAIN_OR_TEST = "True: the 60,000 training images, False: the 10,000 test images"
 
 
 def mnist_dataset(train: bool = True, root: str | os.PathLike | None = None,
@@ -28,7 +24,7 @@ def mnist_dataset(train: bool = True, root: str | os.PathLike | None = None,
         root: data folder; by default ``data/`` in the course checkout (or $COURSE_DATA_DIR).
         transform: applied to each PIL image; defaults to ``transforms.ToTensor()`` (0-255 -> 0.0-1.0).
     """
-    _split(train)
+    train = boolean(train, "train", _TRAIN_OR_TEST)
     raw = ensure_mnist(root)
     return datasets.MNIST(str(raw.parent.parent), train=train, download=False,
                           transform=transform if transform is not None else transforms.ToTensor())
@@ -40,8 +36,8 @@ def mnist_tensors(train: bool = True, root: str | os.PathLike | None = None,
 
     Same values as ToTensor() gives image by image, produced in one step.
     """
-    _split(train)
-    device = as_device(device)
+    train = boolean(train, "train", _TRAIN_OR_TEST)
+    device = available_device(device)
     ds = datasets.MNIST(str(ensure_mnist(root).parent.parent), train=train, download=False)
     images = (ds.data.unsqueeze(1).float() / 255.0).to(device)  # [N, 28, 28] uint8 -> [N, 1, 28, 28] float
     return images, ds.targets.to(device)
@@ -56,15 +52,10 @@ class TensorBatches:
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 32,
                  shuffle: bool = True, generator: torch.Generator | None = None, drop_last: bool = False):
-        if len(images) != len(labels):
-            raise ValueError(f"images and labels must have the same length, got {len(images)} and {len(labels)}")
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-        if images.device != labels.device:
-            raise ValueError(f"images are on {images.device} but labels on {labels.device}; move both to one device")
+        matching_labels(images, labels, one_device=True)
         self.images, self.labels = images, labels
-        self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
-        self.generator = generator if generator is not None else torch.Generator().manual_seed(0)
+        self.batch_size, self.shuffle, self.drop_last = positive_int(batch_size, "batch_size"), shuffle, drop_last
+        self.generator = torch.Generator().manual_seed(0) if generator is None else cpu_generator(generator)
 
     def __len__(self) -> int:
         n, b = len(self.labels), self.batch_size

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from .atomic import atomic_write
-from .env import check_model_device
+from ._validate import available_device, model_on_device
 from .models import MLP, eval_mode
 from .preprocess import NoDigitFound, preprocess
 
@@ -122,7 +122,7 @@ def load_checkpoint(path: str | os.PathLike, model: nn.Module | None = None,
     saved = _read(path)
     arch, state = saved["architecture"], saved["state_dict"]
     if model is None:
-        model = _build(arch, path).to(device)
+        model = _build(arch, path).to(available_device(device))
     elif arch is not None and architecture(model) != arch:
         differ = [f"{k}: file {arch.get(k)!r}, your model {architecture(model).get(k)!r}"
                   for k in sorted(set(arch) | set(architecture(model))) if arch.get(k) != architecture(model).get(k)]
@@ -195,7 +195,7 @@ def predict(model: nn.Module, image, device: torch.device | str = "cpu") -> Pred
         x, steps = preprocess(image)
     except NoDigitFound as err:
         return Prediction(None, err.steps, None, str(err))
-    device = check_model_device(model, device)
+    device = model_on_device(model, device)
     exported = isinstance(model, torch.fx.GraphModule)  # exported programs are always in eval mode
     with contextlib.nullcontext() if exported else eval_mode(model):
         scores = model(x[None].to(device))[0].float().cpu()  # [1, 1, 28, 28] -> [10]

@@ -11,24 +11,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from .env import check_model_device
-from .models import MLP, check_input, eval_mode
-
-
-def _images(images: torch.Tensor) -> torch.Tensor:
-    check_input(images, "get_activations")
-    if images.dim() < 2:
-        raise ValueError(f"images must be a batch, e.g. [N, 1, 28, 28]; got shape {list(images.shape)} "
-                         "(for one image use images[None] or images.unsqueeze(0))")
-    return images
-
-
-def _module(model: nn.Module, name: str) -> nn.Module:
-    try:
-        return model.get_submodule(name)
-    except AttributeError:
-        names = [n for n, _ in model.named_modules() if n]
-        raise ValueError(f"the model has no submodule {name!r}; its submodules are {names}") from None
+from ._validate import image_batch, learning_rate, model_on_device, number, positive_int, submodule, submodules
+from .models import MLP, eval_mode
 
 
 def _record(model: nn.Module, images: torch.Tensor, modules: dict[str, nn.Module],
@@ -66,17 +50,15 @@ def get_activations(model: nn.Module, images: torch.Tensor, device: torch.device
         A dict of CPU tensors [N, neurons], computed in eval mode without gradients. The hooks are
         removed before returning, even when the forward pass fails.
     """
-    images = _images(images)
-    device = check_model_device(model, device)
+    images = image_batch(images, "get_activations")
+    device = model_on_device(model, device)
     if modules is None:
         if not isinstance(model, MLP):
             raise ValueError(f"pass modules=[...] (names of submodules to record) for a {type(model).__name__}; "
                              "only the course's MLP has a default")
         watch = {"activation": model.activation, f"layer{len(model.layers)}": model.layers[-1]}
     else:
-        if isinstance(modules, str):
-            raise TypeError(f"modules must be a list of names, e.g. [{modules!r}], not a single string")
-        watch = {name: _module(model, name) for name in modules}
+        watch = submodules(model, modules)
     with eval_mode(model):
         _, outputs = _record(model, images, watch, device)
     found: dict[str, torch.Tensor] = {}
@@ -114,12 +96,10 @@ def find_preferred_inputs(model: nn.Module, layer: str, neurons: Sequence[int], 
     neurons = [int(n) for n in neurons]
     if not neurons:
         raise ValueError("neurons is empty: pass the indices of the neurons to study, e.g. range(10)")
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
-    if l2 < 0:
-        raise ValueError(f"l2 must be >= 0 (it is a penalty), got {l2!r}")
-    device = check_model_device(model, device)
-    module = _module(model, layer)
+    steps, lr = positive_int(steps, "steps"), learning_rate(lr)
+    l2 = number(l2, "l2", low=0, why="it is a penalty")
+    device = model_on_device(model, device)
+    module = submodule(model, layer)
     if start is None:
         start = torch.full((len(neurons), 1, 28, 28), 0.5)
     elif tuple(start.shape) != (len(neurons), 1, 28, 28):

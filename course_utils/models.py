@@ -7,6 +7,8 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
+from ._validate import activation_module, image_batch, layer_sizes
+
 
 class MLP(nn.Module):
     """3Blue1Brown's network: 784 pixels -> 16 -> 16 -> 10 digit scores, sigmoid between layers.
@@ -18,47 +20,22 @@ class MLP(nn.Module):
 
     def __init__(self, sizes: tuple[int, ...] = (784, 16, 16, 10), activation: type[nn.Module] = nn.Sigmoid):
         super().__init__()
-        if len(sizes) < 2 or any(not isinstance(n, int) or n < 1 for n in sizes):
-            raise ValueError(f"sizes must be at least two positive ints (inputs ... outputs), got {sizes!r}")
-        self.sizes = tuple(sizes)
+        self.sizes = sizes = layer_sizes(sizes)
         for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1):
             self.add_module(f"layer{i}", nn.Linear(n_in, n_out))
-        self.activation = make_activation(activation)
+        self.activation = activation_module(activation)
 
     @property
     def layers(self) -> list[nn.Linear]:
         return [getattr(self, f"layer{i}") for i in range(1, len(self.sizes))]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_input(x, type(self).__name__)
-        if x.dim() < 2 or x[0].numel() != self.sizes[0]:
-            raise ValueError(f"expected a batch of images with {self.sizes[0]} values each "
-                             f"(e.g. [B, 1, 28, 28] or [B, 784]), got shape {list(x.shape)}")
+        image_batch(x, type(self).__name__, values=self.sizes[0])
         x = torch.flatten(x, start_dim=1)          # [B, 1, 28, 28] -> [B, 784]
         *hidden, last = self.layers
         for layer in hidden:
             x = self.activation(layer(x))          # [B, n_in] -> [B, n_out]
         return last(x)                             # [B, 16] -> [B, 10] raw scores (logits)
-
-
-def make_activation(activation) -> nn.Module:
-    """An activation module from its class (``nn.ReLU``) or an instance of one (``nn.ReLU()``)."""
-    if isinstance(activation, nn.Module):
-        return activation
-    if isinstance(activation, type) and issubclass(activation, nn.Module):
-        return activation()
-    raise TypeError(f"activation must be a torch.nn activation class such as nn.Sigmoid or nn.ReLU, "
-                    f"got {activation!r}; for example MLP(activation=nn.ReLU)")
-
-
-def check_input(x, who: str) -> None:
-    """A clear error when ``x`` is not a float tensor (``who`` names the model or function it was given to)."""
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{who} takes a torch.Tensor, got {type(x).__name__}; convert with torch.as_tensor(x) "
-                        "(and for one image add a batch dimension: x[None])")
-    if not x.is_floating_point():
-        raise TypeError(f"{who} needs a float tensor but got {x.dtype} values; for raw 0-255 pixels use "
-                        "x.float() / 255 (mnist_tensors and ToTensor already give floats in 0-1)")
 
 
 @contextlib.contextmanager
@@ -77,19 +54,6 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def _check_image_batch(x: torch.Tensor, model: nn.Module, pooled: int, side: int, channels: int = 1) -> None:
-    """[B, channels, H, W] float images whose side, halved ``pooled`` times, is what the dense layer expects."""
-    name = type(model).__name__
-    check_input(x, name)
-    if x.dim() != 4 or x.shape[1] != channels:
-        raise ValueError(f"a CNN takes images as [B, {channels}, H, W] (e.g. [B, 1, 28, 28]), got shape "
-                         f"{list(x.shape)}; for flat [B, 784] rows use x.view(-1, 1, 28, 28)")
-    if x.shape[2] >> pooled != side or x.shape[3] >> pooled != side:
-        raise ValueError(f"{name} is built for 28x28 images (after {pooled} poolings its dense layer expects "
-                         f"{side}x{side} maps), got {x.shape[2]}x{x.shape[3]}; resize the images to 28x28, e.g. with "
-                         "course_utils.preprocess.preprocess for a single picture")
-
-
 class SimpleCNN(nn.Module):
     """The learning guide's CNN: conv 3x3 (1 -> 16), pool, conv 3x3 (16 -> 32), pool, flatten, dense -> 10.
 
@@ -103,11 +67,11 @@ class SimpleCNN(nn.Module):
         self.conv1 = nn.Conv2d(1, c1, kernel_size=3, padding=1)
         self.conv2 = nn.Conv2d(c1, c2, kernel_size=3, padding=1)
         self.pool = nn.MaxPool2d(2)
-        self.activation = make_activation(activation)
+        self.activation = activation_module(activation)
         self.fc = nn.Linear(c2 * 7 * 7, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_image_batch(x, self, pooled=2, side=7)
+        image_batch(x, type(self).__name__, channels=1, pooled=(2, 7))
         x = self.pool(self.activation(self.conv1(x)))   # [B, 1, 28, 28] -> [B, 16, 28, 28] -> [B, 16, 14, 14]
         x = self.pool(self.activation(self.conv2(x)))   # -> [B, 32, 14, 14] -> [B, 32, 7, 7]
         x = torch.flatten(x, start_dim=1)               # -> [B, 1568]: flatten only at the end
@@ -138,7 +102,7 @@ class AdvancedCNN(nn.Module):
         self.fc = nn.Linear(c4 * 3 * 3, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_image_batch(x, self, pooled=3, side=3)
+        image_batch(x, type(self).__name__, channels=1, pooled=(3, 3))
         x = self.pool(self.block1(x))                   # [B, 1, 28, 28] -> [B, 16, 14, 14]
         x = self.pool(self.block3(self.block2(x)))      # -> [B, 32, 14, 14] -> [B, 32, 7, 7]
         x = self.pool(self.block4(x))                   # -> [B, 64, 7, 7] -> [B, 64, 3, 3]

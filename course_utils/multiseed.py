@@ -16,14 +16,15 @@ this small that bookkeeping costs more than the arithmetic). Plain SGD only, as 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from . import runcache
+from ._validate import (available_device, image_batch, layer_sizes, learning_rate, matching_labels, one_of,
+                        positive_int, seed_list)
 from .models import MLP
 from .training import History
 
@@ -69,21 +70,6 @@ class SeedRuns:
         column = lambda rows: [row[i] for row in rows]  # noqa: E731
         return History(column(self.train_loss), column(self.train_acc), column(self.test_loss),
                        column(self.test_acc), list(self.epoch_seconds))
-
-
-def _check(seeds, images, labels, epochs, batch_size, sizes, activation, test) -> None:
-    if not seeds or len(set(seeds)) != len(seeds) or any(not isinstance(s, int) or s < 0 for s in seeds):
-        raise ValueError(f"seeds must be distinct non-negative ints, e.g. range(5); got {seeds!r}")
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
-    if getattr(activation, "__name__", None) not in ACTIVATIONS or getattr(nn, activation.__name__) is not activation:
-        raise ValueError(f"activation must be one of nn.{', nn.'.join(ACTIVATIONS)} (the class), got {activation!r}")
-    for x, y in [(images, labels)] + ([test] if test[0] is not None or test[1] is not None else []):
-        if x is None or y is None or len(x) != len(y) or len(x) == 0:
-            raise ValueError("images and labels must be given together, non-empty and the same length")
-        if x[0].numel() != sizes[0]:
-            raise ValueError(f"each image must have {sizes[0]} values (sizes[0]), got shape {list(x.shape[1:])}")
 
 
 def _initial_parameters(seeds, sizes, activation, device):
@@ -152,13 +138,15 @@ def fit_seeds(seeds, train_images: torch.Tensor, train_labels: torch.Tensor, epo
     Returns:
         A SeedRuns with per-epoch losses and accuracies of every model and their final weights.
     """
-    seeds = list(seeds)
-    _check(seeds, train_images, train_labels, epochs, batch_size, sizes, activation, (test_images, test_labels))
-    device = torch.device(device)
-    cache = runcache.cache_file("fit_seeds", seeds, tuple(sizes), activation.__name__, float(lr), batch_size,
-                                epochs, device.type, train_images, train_labels, test_images, test_labels)
-    if cache is not None and cache.exists():
-        return SeedRuns(**runcache.load(cache))
+    seeds, sizes = seed_list(seeds), layer_sizes(sizes)
+    epochs, batch_size = positive_int(epochs, "epochs"), positive_int(batch_size, "batch_size")
+    lr, device = learning_rate(lr), available_device(device)
+    activation = one_of(activation, "activation", [getattr(nn, name) for name in ACTIVATIONS])
+    matching_labels(train_images, train_labels, ("train_images", "train_labels"), non_empty=True)
+    matching_labels(test_images, test_labels, ("test_images", "test_labels"), optional=True, non_empty=True)
+    image_batch(train_images, "fit_seeds", values=sizes[0])
+    if test_images is not None:
+        image_batch(test_images, "fit_seeds", values=sizes[0])
     act, derivative = ACTIVATIONS[activation.__name__]
     weights, biases = _initial_parameters(seeds, sizes, activation, device)
     x, y = train_images.reshape(len(train_images), -1).to(device), train_labels.to(device)   # [N, 784], [N]
@@ -192,6 +180,4 @@ def fit_seeds(seeds, train_images: torch.Tensor, train_labels: torch.Tensor, epo
     runs.states = [{f"layer{k + 1}.{name}": tensors[k][i].cpu().clone()
                     for k in range(len(weights)) for name, tensors in (("weight", weights), ("bias", biases))}
                    for i in range(len(seeds))]
-    if cache is not None:
-        runcache.store(cache, asdict(runs))
     return runs

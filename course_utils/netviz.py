@@ -16,6 +16,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.patches import Circle
 from PIL import Image as PILImage
 
+from ._validate import image_batch, int_in_range, matching_labels, non_negative_int
 from .insight import get_activations
 from .models import MLP
 
@@ -87,8 +88,7 @@ def draw_network(model: MLP, image: torch.Tensor, device: torch.device | str = "
     Returns:
         The axes.
     """
-    if not isinstance(edges, int) or edges < 0:
-        raise ValueError(f"edges must be a non-negative int (connections drawn per layer), got {edges!r}")
+    edges = non_negative_int(edges, "edges", "connections drawn per layer")
     state = network_state(model, image, device)
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4.6))
@@ -228,13 +228,10 @@ def network_explorer(model: MLP, images: torch.Tensor, labels: torch.Tensor | No
     Returns:
         The NetworkExplorer (``update(i)`` redraws; ``slider`` and ``button`` are the controls).
     """
-    if not isinstance(images, torch.Tensor) or images.dim() < 2 or images[0].numel() != 784:
-        raise ValueError("images must be a tensor of 28x28 digits, e.g. [N, 1, 28, 28]; got "
-                         f"{list(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__}")
-    if labels is not None and len(labels) != len(images):
-        raise ValueError(f"labels must match images: {len(labels)} labels for {len(images)} images")
-    if not isinstance(index, int) or not 0 <= index < len(images):
-        raise ValueError(f"index must be an int from 0 to {len(images) - 1}, got {index!r}")
+    image_batch(images, "network_explorer", values=784)
+    if labels is not None:
+        matching_labels(images, labels)
+    index = int_in_range(index, "index", 0, len(images) - 1)
     explorer = NetworkExplorer(model, images, labels, device, edges)
     explorer.update(index)
     if interactive:

@@ -7,9 +7,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from ._validate import interval, positive_int
+
 
 def _grid(n: int, ncols: int, axes, size: float, what: str):
     """(axes, flat): the given axes or a new grid of ``ncols`` columns, and all of them in a flat array, turned off."""
+    ncols = positive_int(ncols, "ncols")
     if axes is None:
         nrows = -(-n // ncols)
         _, axes = plt.subplots(nrows, min(ncols, n), figsize=(size * min(ncols, n), size * 1.15 * nrows),
@@ -106,9 +109,8 @@ def plot_descent_paths(loss_fn, paths: dict[str, Sequence | torch.Tensor], ax=No
     Returns:
         The axes.
     """
-    for name, lim in (("xlim", xlim), ("ylim", ylim)):
-        if len(lim) != 2 or not lim[0] < lim[1]:
-            raise ValueError(f"{name} must be (low, high) with low < high, got {lim!r}")
+    xlim, ylim = interval(xlim, "xlim"), interval(ylim, "ylim")
+    resolution = positive_int(resolution, "resolution")
     grid = torch.linspace(0.0, 1.0, resolution)
     w1, w2 = torch.meshgrid(xlim[0] + (xlim[1] - xlim[0]) * grid, ylim[0] + (ylim[1] - ylim[0]) * grid,
                             indexing="xy")                                      # [R, R] each
@@ -226,7 +228,7 @@ def show_filters(weights: torch.Tensor, ncols: int = 8, size: float = 0.9, title
         weights = weights[:, 0]
     if weights.dim() != 3:
         raise ValueError(f"weights must be [N, 1, k, k] or [N, k, k] (one input channel), got {list(weights.shape)}")
-    n = len(weights)
+    n, ncols = len(weights), positive_int(ncols, "ncols")
     nrows = -(-n // ncols)
     _, axes = plt.subplots(nrows, min(ncols, n), figsize=(size * min(ncols, n), size * 1.2 * nrows), squeeze=False)
     for i, ax in enumerate(axes.ravel()):

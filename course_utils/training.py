@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from . import runcache
-from .env import check_model_device
+from ._validate import class_indices, model_on_device, optimizer_for, positive_int
 from .models import eval_mode
-from .runcache import CACHE_ENV  # noqa: F401  (re-exported: the variable `make test` sets)
 
 
 @dataclass
@@ -46,8 +44,8 @@ def train_epoch(model: nn.Module, batches, optimizer: torch.optim.Optimizer, dev
     Optional: ``augment`` transforms each batch of images (e.g. RandomShift); ``scheduler`` is stepped
     after every batch (e.g. OneCycleLR); a ``scaler`` (torch.amp.GradScaler) turns on float16 on CUDA.
     """
-    device = check_model_device(model, device)
-    check_optimizer(model, optimizer)
+    device = model_on_device(model, device)
+    optimizer = optimizer_for(model, optimizer)
     model.train()
     total_loss = torch.zeros((), device=device)
     correct = torch.zeros((), dtype=torch.long, device=device)
@@ -79,43 +77,6 @@ def train_epoch(model: nn.Module, batches, optimizer: torch.optim.Optimizer, dev
     return total_loss.item() / seen, correct.item() / seen
 
 
-def check_optimizer(model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
-    """Refuse an optimizer that holds none of ``model``'s parameters: training would silently change nothing."""
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(f"optimizer must be a torch.optim optimizer, got {type(optimizer).__name__}; "
-                        "for example torch.optim.SGD(model.parameters(), lr=0.01)")
-    mine = {id(p) for p in model.parameters() if p.requires_grad}
-    held = {id(p) for group in optimizer.param_groups for p in group["params"]}
-    if mine and mine.isdisjoint(held):
-        raise ValueError("the optimizer holds none of this model's parameters, so training would change nothing: "
-                         "it was made for another model (often one created before the model was made again). "
-                         "Create it after the model: optimizer = torch.optim.SGD(model.parameters(), lr=...)")
-
-
-def _loss(loss_fn, scores: torch.Tensor, labels: torch.Tensor, **kwargs) -> torch.Tensor:
-    """``loss_fn(scores, labels)``; when it fails on labels that are not class indices, a clear error instead."""
-    try:
-        return loss_fn(scores, labels, **kwargs)
-    except (RuntimeError, IndexError, ValueError) as err:
-        problem = label_problem(scores, labels)
-        if problem is None:
-            raise
-        raise ValueError(problem) from err
-
-
-def label_problem(scores: torch.Tensor, labels: torch.Tensor) -> str | None:
-    """What is wrong with ``labels`` as class indices for ``scores`` [B, C], or None."""
-    if labels.dim() != 1 or len(labels) != len(scores):
-        return (f"labels must be one class index per image, shape [{len(scores)}], got shape {list(labels.shape)} "
-                f"for scores of shape {list(scores.shape)}")
-    if labels.is_floating_point() or labels.dtype == torch.bool:
-        return f"labels must be integer class indices (int64), got {labels.dtype}; convert with labels.long()"
-    if len(labels) and (labels.min() < 0 or labels.max() >= scores.shape[1]):
-        return (f"labels must be classes 0 to {scores.shape[1] - 1} for a model with {scores.shape[1]} outputs, "
-                f"got values from {labels.min().item()} to {labels.max().item()}")
-    return None
-
-
 def _autocast(device: torch.device, scaler):
     return torch.autocast(device.type, dtype=torch.float16) if scaler is not None else contextlib.nullcontext()
 
@@ -128,7 +89,7 @@ def _grad_scaler():  # torch.amp.GradScaler is torch >= 2.3
 def evaluate(model: nn.Module, batches, device: torch.device | str = "cpu",
              loss_fn=F.cross_entropy) -> tuple[float, float]:
     """Average loss and accuracy over ``batches`` in eval mode without gradients; restores the model's mode."""
-    device = check_model_device(model, device)
+    device = model_on_device(model, device)
     total_loss, correct, seen = 0.0, 0, 0
     with eval_mode(model):
         for images, labels in batches:
@@ -146,13 +107,15 @@ def evaluate(model: nn.Module, batches, device: torch.device | str = "cpu",
 def predict(model: nn.Module, images: torch.Tensor, device: torch.device | str = "cpu",
             batch_size: int = 1000) -> torch.Tensor:
     """Raw scores [N, 10] for ``images`` (on the CPU), computed in eval mode in chunks."""
-    device = check_model_device(model, device)
+    device = model_on_device(model, device)
+    batch_size = positive_int(batch_size, "batch_size")
     with eval_mode(model):
         return torch.cat([model(images[i:i + batch_size].to(device)).cpu() for i in range(0, len(images), batch_size)])
 
 
 def confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor, num_classes: int = 10) -> torch.Tensor:
     """Counts [num_classes, num_classes]: row = true class, column = predicted class (int64, on the CPU)."""
+    num_classes = positive_int(num_classes, "num_classes")
     labels, predictions = torch.as_tensor(labels).cpu().long(), torch.as_tensor(predictions).cpu().long()
     if labels.shape != predictions.shape or labels.dim() != 1:
         raise ValueError(f"labels and predictions must be 1-D and the same length, got shapes "
@@ -174,19 +137,14 @@ def fit(model: nn.Module, train_batches, optimizer: torch.optim.Optimizer, epoch
     (CUDA only: pass ``amp=(device.type == "cuda")``). One tqdm bar counts the batches of all epochs
     and shows the epoch with its latest loss and accuracy.
     """
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    epochs = positive_int(epochs, "epochs")
+    device = model_on_device(model, device)
+    optimizer = optimizer_for(model, optimizer)
     if step_scheduler_every_batch and scheduler is None:
         raise ValueError("step_scheduler_every_batch=True needs a scheduler; pass scheduler=...")
-    if amp and torch.device(device).type != "cuda":
+    if amp and device.type != "cuda":
         raise ValueError(f"amp=True (float16 mixed precision) needs a CUDA device, got device={str(device)!r}; "
                          "pass amp=(device.type == 'cuda')")
-    check_model_device(model, device)
-    check_optimizer(model, optimizer)
-    cache = runcache.fit_cache_file(model, train_batches, optimizer, epochs, device, test_batches, scheduler,
-                                    loss_fn, augment, (step_scheduler_every_batch, amp))
-    if cache is not None and cache.exists():
-        return History(**runcache.restore_fit(cache, model, train_batches, optimizer, scheduler, augment))
     scaler = _grad_scaler() if amp else None
     batch_scheduler = scheduler if step_scheduler_every_batch else None
     history = History()
@@ -210,6 +168,16 @@ def fit(model: nn.Module, train_batches, optimizer: torch.optim.Optimizer, epoch
             scheduler.step()
         bar.set_postfix(shown)
     bar.close()
-    if cache is not None:
-        runcache.store_fit(cache, asdict(history), model, train_batches, optimizer, scheduler, augment)
     return history
+
+
+def _loss(loss_fn, scores: torch.Tensor, labels: torch.Tensor, **kwargs) -> torch.Tensor:
+    """``loss_fn(scores, labels)``; when it fails on labels that are not class indices, a clear error instead."""
+    try:
+        return loss_fn(scores, labels, **kwargs)
+    except (RuntimeError, IndexError, ValueError) as err:
+        try:
+            class_indices(labels, scores)
+        except ValueError as clear:
+            raise clear from err
+        raise

@@ -6,11 +6,12 @@ Only ipywidgets API shared by version 7 (Colab preinstalls 7.7.1) and version 8 
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import matplotlib.pyplot as plt
 import torch
+
+from ._validate import interval, number, one_of, positive_int
 
 ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "sigmoid": torch.sigmoid,
@@ -20,23 +21,10 @@ ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 SLIDER_RANGE = (-10.0, 10.0)
 
 
-def _number(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    return float(value)
-
-
-def _activation(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
-    if name not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {name!r}")
-    return ACTIVATIONS[name]
-
-
 def neuron_output(x: torch.Tensor, w: float, b: float, activation: str = "sigmoid") -> torch.Tensor:
     """What one neuron with a single input computes: activation(w * x + b), elementwise over ``x``."""
-    return _activation(activation)(w * torch.as_tensor(x, dtype=torch.float32) + b)
+    activation = one_of(activation, "activation", sorted(ACTIVATIONS))
+    return ACTIVATIONS[activation](w * torch.as_tensor(x, dtype=torch.float32) + b)
 
 
 def plot_neuron(w: float, b: float, activation: str = "sigmoid", ax=None,
@@ -49,10 +37,9 @@ def plot_neuron(w: float, b: float, activation: str = "sigmoid", ax=None,
     Returns:
         The axes drawn on (a new (5, 2.6) figure when ``ax`` is None).
     """
-    w, b = _number("w", w), _number("b", b)
-    lo, hi = (_number("x_range[0]", x_range[0]), _number("x_range[1]", x_range[1]))
-    if not lo < hi:
-        raise ValueError(f"x_range must be (low, high) with low < high, got {x_range!r}")
+    w, b = number(w, "w"), number(b, "b")
+    lo, hi = interval(x_range, "x_range")
+    points = positive_int(points, "points")
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 2.6))
     x = torch.linspace(lo, hi, points)
@@ -140,12 +127,9 @@ def neuron_explorer(w: float = 1.0, b: float = 0.0, activation: str = "sigmoid",
     Returns:
         The NeuronExplorer (its ``update(w, b)`` redraws; ``weight``/``bias`` are the sliders).
     """
-    w, b = _number("w", w), _number("b", b)
-    _activation(activation)
-    for name, value in (("w", w), ("b", b)):
-        if not SLIDER_RANGE[0] <= value <= SLIDER_RANGE[1]:
-            raise ValueError(f"{name} must be between {SLIDER_RANGE[0]:g} and {SLIDER_RANGE[1]:g} "
-                             f"(the sliders' range), got {value:g}")
+    w = number(w, "w", *SLIDER_RANGE, why="the sliders' range")
+    b = number(b, "b", *SLIDER_RANGE, why="the sliders' range")
+    activation = one_of(activation, "activation", sorted(ACTIVATIONS))
     explorer = NeuronExplorer(w, b, activation, x_range)
     if interactive:
         try:

@@ -4,15 +4,16 @@ import re
 import nbformat
 import pytest
 
-from course_utils import authoring
+from tools import authoring
+from tools.config import ROOT, STUDENT, badge, course_config, notebook_paths
 
-NOTEBOOKS = authoring.notebook_paths()
-CFG = authoring.course_config()
+NOTEBOOKS = notebook_paths()
+CFG = course_config()
 
 
 def readme_chapters() -> list[str]:
     """The chapter numbers in README.md's chapter table, in order: its rows start with "| 00 |"."""
-    return re.findall(r"^\| (\d\d) \|", (authoring.ROOT / "README.md").read_text(), flags=re.MULTILINE)
+    return re.findall(r"^\| (\d\d) \|", (ROOT / "README.md").read_text(), flags=re.MULTILINE)
 
 
 def test_there_are_notebooks():
@@ -22,7 +23,7 @@ def test_there_are_notebooks():
     assert len(chapters) >= 12, f"README.md's chapter table lists {len(chapters)} chapters, expected at least 12"
     assert chapters == [f"{i:02d}" for i in range(len(chapters))], "README.md's chapters are not numbered 00, 01, ..."
     assert [p.name[:2] for p in NOTEBOOKS] == chapters, "one notebook per chapter of README.md's table, no more"
-    students = sorted(p.name for p in authoring.STUDENT.glob("[0-9][0-9]_*.ipynb"))
+    students = sorted(p.name for p in STUDENT.glob("[0-9][0-9]_*.ipynb"))
     assert students == [p.name for p in NOTEBOOKS], "every notebook has its student edition, and only those"
 
 
@@ -47,9 +48,9 @@ def test_notebook_is_small_and_ends_with_exercises(path):
 
 def test_readme_badges_match_the_slug_and_exist():
     assert authoring.readme_problems(CFG) == []
-    text = (authoring.ROOT / "README.md").read_text()
+    text = (ROOT / "README.md").read_text()
     for path in NOTEBOOKS:
-        assert authoring.badge(f"notebooks/{path.name}", CFG).split("](", 1)[1] in text
+        assert badge(f"notebooks/{path.name}", CFG).split("](", 1)[1] in text
 
 
 def test_badge_links_are_rewritten():

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch.utils.data import TensorDataset
 
-from course_utils import bench
+from tools import bench
 from course_utils.models import MLP
 
 

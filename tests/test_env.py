@@ -62,17 +62,6 @@ def test_import_runs_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []  # no data folder, no files: importing fetches nothing
 
 
-def test_as_device_checks_the_machine_has_it(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    assert env.as_device("cpu") == torch.device("cpu")
-    with pytest.raises(ValueError, match="not available on this machine.*pick_device"):
-        env.as_device("cuda")
-    with pytest.raises(ValueError, match="not a device name"):
-        env.as_device("gpu")
-    with pytest.raises(ValueError, match="not available"):
-        env.check_model_device(torch.nn.Linear(2, 2), "cuda")
-
-
 def test_data_on_a_missing_device_is_refused_before_loading(monkeypatch):
     from course_utils import data
 

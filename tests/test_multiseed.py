@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils import multiseed, runcache
+from course_utils import multiseed
 from course_utils.data import TensorBatches
 from course_utils.models import MLP
 from course_utils.training import fit
@@ -25,8 +25,7 @@ def separate(seed, x, y, tx, ty, epochs, lr, batch_size, activation=nn.Sigmoid):
 
 
 @pytest.mark.parametrize("activation", [nn.Sigmoid, nn.Tanh, nn.ReLU])
-def test_each_model_matches_separate_training(monkeypatch, activation):
-    monkeypatch.delenv(runcache.CACHE_ENV, raising=False)
+def test_each_model_matches_separate_training(activation):
     (x, y), (tx, ty) = toy_data(250), toy_data(120, seed=1)  # 250 = 7 batches of 32 + one of 26
     seeds = [0, 3, 7]
     runs = multiseed.fit_seeds(seeds, x, y, epochs=3, lr=0.2, batch_size=32, test_images=tx, test_labels=ty,
@@ -43,8 +42,7 @@ def test_each_model_matches_separate_training(monkeypatch, activation):
             torch.testing.assert_close(runs.model(seed).state_dict()[name], value, rtol=1e-5, atol=1e-6)
 
 
-def test_callers_random_state_is_left_alone(monkeypatch):
-    monkeypatch.delenv(runcache.CACHE_ENV, raising=False)
+def test_callers_random_state_is_left_alone():
     x, y = toy_data(64)
     torch.manual_seed(123)
     before = torch.get_rng_state()
@@ -54,8 +52,7 @@ def test_callers_random_state_is_left_alone(monkeypatch):
     assert runs.test_acc == [] and len(runs.train_acc[0]) == 2
 
 
-def test_model_and_history_of_an_unknown_seed_are_explained(monkeypatch):
-    monkeypatch.delenv(runcache.CACHE_ENV, raising=False)
+def test_model_and_history_of_an_unknown_seed_are_explained():
     x, y = toy_data(64)
     runs = multiseed.fit_seeds([5], x, y, epochs=1, progress=False)
     assert isinstance(runs.model(5), MLP) and len(runs.history(5)) == 1
@@ -75,16 +72,3 @@ def test_bad_input_is_explained(kwargs, match):
     args = {"seeds": [0], "train_images": x, "train_labels": y, "epochs": 1, **kwargs}
     with pytest.raises(ValueError, match=match):
         multiseed.fit_seeds(**args)
-
-
-def test_run_cache_restores_an_identical_run(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv(runcache.CACHE_ENV, str(tmp_path))
-    x, y = toy_data(64)
-    first = multiseed.fit_seeds([0, 1], x, y, epochs=2, lr=0.3, progress=False)
-    assert len(list(tmp_path.glob("fit_seeds-*.pt"))) == 1
-    second = multiseed.fit_seeds([0, 1], x, y, epochs=2, lr=0.3, progress=False)
-    assert "identical run found" in capsys.readouterr().out
-    assert second.train_loss == first.train_loss and second.sizes == first.sizes
-    assert all(torch.equal(a[k], b[k]) for a, b in zip(first.states, second.states) for k in a)
-    multiseed.fit_seeds([0, 1], x, y, epochs=2, lr=0.1, progress=False)  # other settings: trained again
-    assert len(list(tmp_path.glob("fit_seeds-*.pt"))) == 2

@@ -1,12 +1,12 @@
-"""course_utils.student: stubs for solution cells, and the student editions in student/."""
+"""tools.student: stubs for solution cells, and the student editions in student/."""
 import nbformat
 import pytest
 
-from course_utils import authoring
-from course_utils.student import SolutionCellError, student_edition, student_problems, stub_source
+from tools.config import STUDENT, badge, course_config, notebook_paths
+from tools.student import SolutionCellError, student_edition, student_problems, stub_source
 
-NOTEBOOKS = authoring.notebook_paths()
-CFG = authoring.course_config()
+NOTEBOOKS = notebook_paths()
+CFG = course_config()
 
 
 def test_student_editions_are_current():
@@ -15,8 +15,8 @@ def test_student_editions_are_current():
 
 def test_student_badges_point_at_student_editions():
     for path in NOTEBOOKS:
-        nb = nbformat.read(authoring.STUDENT / path.name, as_version=4)
-        assert authoring.badge(f"student/{path.name}", CFG) in nb.cells[0].source
+        nb = nbformat.read(STUDENT / path.name, as_version=4)
+        assert badge(f"student/{path.name}", CFG) in nb.cells[0].source
 
 
 SOLUTION = '''import math

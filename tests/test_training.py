@@ -24,8 +24,7 @@ def run(seed=0, epochs=3, lr=0.5):
                                progress=False)
 
 
-def test_same_seed_gives_exactly_the_same_loss_history(monkeypatch):
-    monkeypatch.delenv(training.CACHE_ENV, raising=False)
+def test_same_seed_gives_exactly_the_same_loss_history():
     (m1, h1), (m2, h2) = run(), run()
     assert h1.train_loss == h2.train_loss and h1.test_acc == h2.test_acc
     assert all(torch.equal(a, b) for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
@@ -33,8 +32,7 @@ def test_same_seed_gives_exactly_the_same_loss_history(monkeypatch):
     assert h3.train_loss != h1.train_loss
 
 
-def test_history_is_per_sample_and_fractions(monkeypatch):
-    monkeypatch.delenv(training.CACHE_ENV, raising=False)
+def test_history_is_per_sample_and_fractions():
     _, h = run(epochs=4)
     assert len(h) == 4 and len(h.test_acc) == 4 and len(h.epoch_seconds) == 4
     assert all(0.0 <= a <= 1.0 for a in h.train_acc + h.test_acc)
@@ -143,18 +141,6 @@ def test_empty_batches_are_an_error():
         training.train_epoch(model, [], torch.optim.SGD(model.parameters(), lr=0.1))
 
 
-def test_run_cache_restores_an_identical_run(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv(training.CACHE_ENV, str(tmp_path))
-    m1, h1 = run()
-    assert len(list(tmp_path.glob("fit-*.pt"))) == 1
-    m2, h2 = run()
-    assert "identical run found" in capsys.readouterr().out
-    assert h1 == h2 and all(torch.equal(a, b) for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
-    run(lr=0.1)  # different settings: trained, stored separately
-    assert len(list(tmp_path.glob("fit-*.pt"))) == 2
-    assert not list(tmp_path.glob("*.part"))
-
-
 def test_confusion_matrix_counts_rows_true_columns_predicted():
     labels = torch.tensor([0, 0, 1, 2, 2, 2])
     preds = torch.tensor([0, 1, 1, 2, 0, 2])
@@ -171,7 +157,6 @@ def test_confusion_matrix_rejects_bad_input():
 
 
 def test_fit_shows_one_bar_counting_every_batch(monkeypatch):
-    monkeypatch.delenv(training.CACHE_ENV, raising=False)
     bars = []
     real = training.tqdm
 
@@ -186,8 +171,7 @@ def test_fit_shows_one_bar_counting_every_batch(monkeypatch):
     assert len(bars) == 1 and bars[0].total == 12 and bars[0].n == 12  # 3 epochs x 4 batches
 
 
-def test_fit_steps_a_per_batch_scheduler_and_applies_augment(monkeypatch):
-    monkeypatch.delenv(training.CACHE_ENV, raising=False)
+def test_fit_steps_a_per_batch_scheduler_and_applies_augment():
     torch.manual_seed(0)
     model = MLP()
     x, y = toy_data(96)
@@ -202,32 +186,6 @@ def test_fit_steps_a_per_batch_scheduler_and_applies_augment(monkeypatch):
         training.fit(model, batches, opt, 1, step_scheduler_every_batch=True)
     with pytest.raises(ValueError, match="needs a CUDA device"):
         training.fit(model, batches, opt, 1, amp=True)
-
-
-def run_shifted(seed=0, shift_seed=0):
-    from course_utils.augment import RandomShift
-
-    torch.manual_seed(seed)
-    model = MLP()
-    x, y = toy_data(64)
-    batches = TensorBatches(x, y, 32, generator=torch.Generator().manual_seed(seed))
-    opt = torch.optim.Adam(model.parameters(), lr=0.01)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.01, total_steps=2 * len(batches))
-    shift = RandomShift(2, torch.Generator().manual_seed(shift_seed))
-    history = training.fit(model, batches, opt, 2, scheduler=sched, step_scheduler_every_batch=True,
-                           augment=shift, progress=False)
-    return model, history, shift
-
-
-def test_run_cache_covers_augmentation_and_per_batch_schedules(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv(training.CACHE_ENV, str(tmp_path))
-    m1, h1, s1 = run_shifted()
-    m2, h2, s2 = run_shifted()
-    assert "identical run found" in capsys.readouterr().out and h1 == h2
-    assert all(torch.equal(a, b) for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
-    assert torch.equal(s1.generator.get_state(), s2.generator.get_state())  # restored where training left it
-    run_shifted(shift_seed=1)  # other random shifts: a different run
-    assert len(list(tmp_path.glob("fit-*.pt"))) == 2
 
 
 @pytest.mark.parametrize("labels, message", [
@@ -245,8 +203,7 @@ def test_wrong_labels_get_a_clear_error_in_training_and_evaluation(labels, messa
         training.evaluate(model, bad)
 
 
-def test_an_optimizer_of_another_model_is_refused(monkeypatch):
-    monkeypatch.delenv(training.CACHE_ENV, raising=False)
+def test_an_optimizer_of_another_model_is_refused():
     x, y = toy_data()
     model = MLP()
     stale = torch.optim.SGD(MLP().parameters(), lr=0.1)  # made for a model that was then replaced

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 
-from .authoring import BADGE_RE, STUDENT, badge, course_config, notebook_paths
+from .config import BADGE_RE, STUDENT, badge, course_config, notebook_paths
 
 SOLUTION_TAG, STUB_TAG = "solution", "exercise-stub"
 NOTE = ("> **Student edition.** The exercise solutions are replaced by stubs that raise "

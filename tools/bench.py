@@ -1,6 +1,6 @@
 """`make bench`: seconds per training epoch on this machine, for each case and each data path.
 
-Run as ``python -m course_utils.bench [--device cpu] [--threads 1] [--batches N] [--cases TEXT]``.
+Run as ``python -m tools.bench [--device cpu] [--threads 1] [--batches N] [--cases TEXT]``.
 Every case trains its model twice from the same seed: once fed by the learning guide's
 ``DataLoader`` + ``ToTensor`` pipeline, once by preloaded tensors (``TensorBatches``). Both get the
 same batches in the same order, so the maths is the same and the final weights must be identical;
@@ -27,11 +27,14 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, RandomSampler
 
-from .data import TensorBatches, mnist_dataset, mnist_tensors
-from .models import MLP, AdvancedCNN, SimpleCNN
-from .training import evaluate, train_epoch
+from course_utils.data import TensorBatches, mnist_dataset, mnist_tensors
+from course_utils.env import pick_device
+from course_utils.models import MLP, AdvancedCNN, SimpleCNN
+from course_utils.training import evaluate, train_epoch
 
-OUT = Path(__file__).resolve().parent.parent / "bench"
+from .config import ROOT
+
+OUT = ROOT / "bench"
 PATHS = ("DataLoader + ToTensor", "preloaded tensors")
 
 
@@ -152,7 +155,7 @@ def describe_machine(device: torch.device) -> dict:
 def render(results: list[dict]) -> str:
     """The markdown page: one section per machine, one row per (case, data path)."""
     lines = ["# Benchmarks: one training epoch, by data path", "",
-             "Written by `make bench` (`python -m course_utils.bench`); run it to add or refresh this machine.",
+             "Written by `make bench` (`python -m tools.bench`); run it to add or refresh this machine.",
              "Each case trains the same model from the same seed on the same batches in the same order, once",
              "through the guide's `DataLoader` + `ToTensor` and once from preloaded tensors (`TensorBatches`).",
              "*Same weights* says whether both runs ended with bit-identical parameters (same maths).",
@@ -188,7 +191,7 @@ def record(rows: list[dict], machine: dict, out: Path, load: str = "unknown") ->
 
 
 def main(argv: list[str] | None = None, data: BenchData | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_utils.bench", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best available)")
     parser.add_argument("--threads", type=int, default=1,
@@ -198,8 +201,6 @@ def main(argv: list[str] | None = None, data: BenchData | None = None) -> int:
     parser.add_argument("--cases", default="", help="only cases whose name contains this text")
     parser.add_argument("--out", type=Path, default=OUT, help="folder for results.json and results.md")
     args = parser.parse_args(argv)
-    from .env import pick_device
-
     if args.threads < 1 or args.repeat < 1 or (args.batches is not None and args.batches < 1):
         parser.error("--threads, --repeat and --batches must be positive")
     cases = [c for c in CASES if args.cases.lower() in c.name.lower()]

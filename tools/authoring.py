@@ -1,6 +1,6 @@
 """Course maintenance: Colab badges and setup cells, jupytext pairs, executing notebooks.
 
-Run as ``python -m course_utils.authoring COMMAND`` (the Makefile does):
+Run as ``python -m tools.authoring COMMAND`` from the repository root (the Makefile does):
 
 - ``colab``: rewrite every "Open in Colab" badge and Colab setup cell from the repository slug in pyproject.toml
 - ``student [NAME ...]``: write the student editions into student/
@@ -16,32 +16,17 @@ import sys
 import time
 from pathlib import Path
 
+import jupytext
 import nbformat
+from jupytext.config import load_jupytext_configuration_file
+from nbclient import NotebookClient
+from nbconvert import HTMLExporter
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS, STUDENT, BUILD = ROOT / "notebooks", ROOT / "student", ROOT / "build"
+from .config import BADGE_RE, BUILD, NOTEBOOKS, ROOT, badge, course_config, notebook_paths
+from .student import student_problems, write_student_editions
+
 SETUP_TAG = "colab-setup"
-BADGE_RE = re.compile(r"\[!\[Open In Colab\]\(https://colab\.research\.google\.com/assets/colab-badge\.svg\)\]"
-                      r"\(https://colab\.research\.google\.com/github/[^)\s]*\)")
-SLUG_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
-
-
-def course_config() -> dict[str, str]:
-    """The ``[tool.course]`` table of pyproject.toml: the GitHub repository slug and branch."""
-    import tomllib
-
-    table = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["course"]
-    if not SLUG_RE.match(table.get("repository", "")):
-        raise SystemExit(f"[tool.course] repository = {table.get('repository')!r} in pyproject.toml "
-                         "must look like 'owner/name'.")
-    return {"repository": table["repository"], "branch": table.get("branch", "main")}
-
-
-def badge(relpath: str, cfg: dict[str, str]) -> str:
-    """Markdown for the Open-in-Colab badge of the notebook at ``relpath`` (relative to the repo root)."""
-    url = f"https://colab.research.google.com/github/{cfg['repository']}/blob/{cfg['branch']}/{relpath}"
-    return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url})"
 
 
 def setup_source(cfg: dict[str, str]) -> str:
@@ -99,20 +84,12 @@ def readme_problems(cfg: dict[str, str]) -> list[str]:
     return problems
 
 
-def notebook_paths() -> list[Path]:
-    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-
-
 def _jupytext_config():
-    from jupytext.config import load_jupytext_configuration_file
-
     return load_jupytext_configuration_file(str(ROOT / "jupytext.toml"))
 
 
 def paired_text(nb) -> str:
     """The py:percent text jupytext writes for ``nb`` under the course's jupytext.toml."""
-    import jupytext
-
     return jupytext.writes(nb, fmt="py:percent", config=_jupytext_config())
 
 
@@ -135,8 +112,6 @@ def normalize(nb) -> None:
 
 def execute(nb, cwd: Path, timeout: int = 1800):
     """Execute ``nb`` in a fresh kernel with ``cwd`` as working folder; returns the seconds it took."""
-    from nbclient import NotebookClient
-
     start = time.perf_counter()
     # the kernel's own log stays at errors: its warning that a local kernel talks over unencrypted
     # TCP would otherwise print once per notebook (the cells' outputs, warnings included, are kept)
@@ -147,8 +122,6 @@ def execute(nb, cwd: Path, timeout: int = 1800):
 
 def load_source(path: Path):
     """The notebook at ``path``, taking the inputs from its .py pair when the script is newer."""
-    import jupytext
-
     script = path.with_suffix(".py")
     if path.exists():
         nb = nbformat.read(path, as_version=4)
@@ -192,24 +165,18 @@ def cmd_colab(_args) -> int:
         path.with_suffix(".py").write_text(paired_text(nb))
     readme = ROOT / "README.md"
     readme.write_text(fix_badge_links(readme.read_text(), cfg))
-    from .student import write_student_editions
-
     write_student_editions()
     print(f"Badges and setup cells now point at {cfg['repository']}@{cfg['branch']}.")
     return 0
 
 
 def cmd_student(args) -> int:
-    from .student import write_student_editions
-
     for path in write_student_editions(args.names or None):
         print(f"wrote {path.relative_to(ROOT)}")
     return 0
 
 
 def cmd_check(_args) -> int:
-    from .student import student_problems
-
     cfg = course_config()
     problems = []
     for path in notebook_paths():
@@ -225,8 +192,6 @@ def cmd_check(_args) -> int:
 
 
 def cmd_course(_args) -> int:
-    from nbconvert import HTMLExporter
-
     BUILD.mkdir(exist_ok=True)
     failures, rows = 0, []
     for path in notebook_paths():
@@ -261,7 +226,7 @@ def cmd_refresh(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_utils.authoring", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m tools.authoring", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     for name in ("colab", "check", "course"):

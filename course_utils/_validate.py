@@ -1,0 +1,288 @@
+"""Input checks for course_utils: one rule per kind of argument (private: the notebooks never import it).
+
+Every rule takes the value and the argument's name, raises TypeError or ValueError with a message that
+says what was wrong, what was expected and how to fix it, and otherwise returns the value (converted
+where that helps, e.g. "cpu" -> torch.device("cpu")). So a public function checks each argument in one
+line, ``epochs = positive_int(epochs, "epochs")``, and a learner never gets a stack trace from deep
+inside torch for a wrong argument. Counts refuse bools everywhere: ``True`` is not a number of epochs.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import torch
+from torch import nn
+
+# ---------------------------------------------------------------- numbers
+
+
+def _not_an_int(value) -> str | None:
+    """Why ``value`` is not an int, or None when it is one."""
+    if isinstance(value, bool):
+        return "a bool, not a number"
+    return None if isinstance(value, int) else f"a {type(value).__name__}, not a whole number"
+
+
+def whole_number(value, name: str, unit: str = "") -> int:
+    """Any int, positive or negative (e.g. a shift in pixels); TypeError otherwise."""
+    why = _not_an_int(value)
+    if why is not None:
+        raise TypeError(f"{name} must be an int (whole numbers{' of ' + unit if unit else ''}), got {value!r} "
+                        f"({why}); pass e.g. {name}=1")
+    return value
+
+
+def int_in_range(value, name: str, low: int, high: int | None = None, unit: str = "") -> int:
+    """An int from ``low`` to ``high`` (no upper end when None); ValueError otherwise, as the course always raised."""
+    why = _not_an_int(value)
+    if why is None and value >= low and (high is None or value <= high):
+        return value
+    expected = (f"an int from {low} to {high}" if high is not None
+                else {0: "a non-negative int", 1: "a positive int"}.get(low, f"an int >= {low}"))
+    raise ValueError(f"{name} must be {expected}{f' ({unit})' if unit else ''}, got {value!r}"
+                     f"{f' ({why})' if why else ''}; pass e.g. {name}={low}")
+
+
+def positive_int(value, name: str, unit: str = "") -> int:
+    """A count of at least 1: epochs, batch_size, steps, columns."""
+    return int_in_range(value, name, 1, None, unit)
+
+
+def non_negative_int(value, name: str, unit: str = "") -> int:
+    """An int of at least 0: a seed, a shift of up to so many pixels."""
+    return int_in_range(value, name, 0, None, unit)
+
+
+def number(value, name: str, low: float | None = None, high: float | None = None, why: str = "") -> float:
+    """A finite real number (bools refused), optionally within [low, high]; returned as a float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}; pass e.g. {name}=0.5")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = (f"between {low:g} and {high:g}" if low is not None and high is not None
+                  else f">= {low:g}" if low is not None else f"<= {high:g}")
+        raise ValueError(f"{name} must be {bounds}{f' ({why})' if why else ''}, got {value:g}")
+    return float(value)
+
+
+def learning_rate(value, name: str = "lr") -> float:
+    """A positive, finite step size."""
+    value = number(value, name)
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive number (the size of each step), got {value:g}; "
+                         f"try e.g. {name}=0.01")
+    return value
+
+
+def interval(value, name: str) -> tuple[float, float]:
+    """A pair (low, high) of numbers with low < high, e.g. the x range of a plot."""
+    try:
+        low, high = value
+    except (TypeError, ValueError):
+        low = high = None
+    if low is not None:
+        low, high = number(low, f"{name}[0]"), number(high, f"{name}[1]")
+    if low is None or not low < high:
+        raise ValueError(f"{name} must be (low, high) with low < high, got {value!r}; e.g. {name}=(-5, 5)")
+    return low, high
+
+
+def _ints(values, low: int) -> tuple[int, ...] | None:
+    """``values`` as a tuple when it is an iterable of ints >= ``low`` (bools refused), else None."""
+    try:
+        values = tuple(values)
+    except TypeError:
+        return None
+    return values if all(_not_an_int(v) is None and v >= low for v in values) else None
+
+
+def seed_list(seeds, name: str = "seeds") -> list[int]:
+    """Distinct non-negative ints (bools refused), from any iterable such as range(5)."""
+    values = _ints(seeds, 0)
+    if not values or len(set(values)) != len(values):
+        raise ValueError(f"{name} must be distinct non-negative ints (not bools), e.g. range(5); got {seeds!r}")
+    return list(values)
+
+
+def layer_sizes(sizes, name: str = "sizes") -> tuple[int, ...]:
+    """At least two positive ints, inputs first and outputs last, e.g. (784, 16, 16, 10)."""
+    values = _ints(sizes, 1)
+    if values is None or len(values) < 2:
+        raise ValueError(f"{name} must be at least two positive ints (inputs ... outputs), e.g. (784, 16, 16, 10); "
+                         f"got {sizes!r}")
+    return values
+
+# ---------------------------------------------------------------- choices
+
+
+def boolean(value, name: str, meaning: str = "") -> bool:
+    """True or False itself (not 0, 1 or a string)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False{f' ({meaning})' if meaning else ''}, got {value!r}")
+    return value
+
+
+def one_of(value, name: str, options):
+    """One of ``options`` (strings compared by value, anything else, e.g. a class, by identity)."""
+    options = list(options)
+    if any(value is option or (isinstance(value, str) and value == option) for option in options):
+        return value
+    show = lambda v: f"nn.{v.__name__}" if isinstance(v, type) and issubclass(v, nn.Module) else repr(v)  # noqa: E731
+    listed = ", ".join(map(show, options[:-1])) + f" or {show(options[-1])}" if len(options) > 1 else show(options[0])
+    raise ValueError(f"{name} must be one of {listed}, got {show(value)}")
+
+# ---------------------------------------------------------------- devices, models, optimizers
+
+
+def machine_has(kind: str) -> bool:
+    """Whether this machine has a device of this kind: "cuda", "mps" (Apple GPU) or "cpu" (always)."""
+    if kind == "cuda":
+        return torch.cuda.is_available()
+    if kind == "mps":
+        return getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+    return kind == "cpu"
+
+
+def available_device(device, name: str = "device") -> torch.device:
+    """``device`` as a torch.device, after checking this machine has it (a clear error instead of torch's)."""
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"{name}={device!r} is not a device name; use 'cpu', 'cuda' or 'mps', "
+                         "or the device pick_device() returns") from None
+    if device.type in ("cuda", "mps") and not machine_has(device.type):
+        raise ValueError(f"{name}={str(device)!r} is not available on this machine; use device = pick_device(), "
+                         "which takes the best device there is (on Colab: Runtime > Change runtime type > T4 GPU)")
+    return device
+
+
+def model_on_device(model, device) -> torch.device:
+    """``device`` as a torch.device, after checking the model's parameters live there (helpers never move a model)."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module such as MLP(), got {type(model).__name__}")
+    device = available_device(device)
+    param = next(model.parameters(), None)
+    if param is not None and param.device.type != device.type:
+        raise ValueError(f"the model's parameters are on {param.device} but device={device}; "
+                         f"move the model first with model.to({str(device)!r}) or pass device={str(param.device)!r}")
+    return device
+
+
+def optimizer_for(model: nn.Module, optimizer):
+    """A torch.optim optimizer holding ``model``'s parameters: one made for another model would change nothing."""
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim optimizer, got {type(optimizer).__name__}; "
+                        "for example torch.optim.SGD(model.parameters(), lr=0.01)")
+    mine = {id(p) for p in model.parameters() if p.requires_grad}
+    held = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    if mine and mine.isdisjoint(held):
+        raise ValueError("the optimizer holds none of this model's parameters, so training would change nothing: "
+                         "it was made for another model (often one created before the model was made again). "
+                         "Create it after the model: optimizer = torch.optim.SGD(model.parameters(), lr=...)")
+    return optimizer
+
+
+def activation_module(activation) -> nn.Module:
+    """An activation module from its class (``nn.ReLU``) or an instance of one (``nn.ReLU()``)."""
+    if isinstance(activation, nn.Module):
+        return activation
+    if isinstance(activation, type) and issubclass(activation, nn.Module):
+        return activation()
+    raise TypeError(f"activation must be a torch.nn activation class such as nn.Sigmoid or nn.ReLU, "
+                    f"got {activation!r}; for example MLP(activation=nn.ReLU)")
+
+
+def submodule(model: nn.Module, name: str) -> nn.Module:
+    """The submodule of ``model`` called ``name`` (e.g. "layer1"), or an error listing the names there are."""
+    try:
+        return model.get_submodule(name)
+    except AttributeError:
+        names = [n for n, _ in model.named_modules() if n]
+        raise ValueError(f"the model has no submodule {name!r}; its submodules are {names}") from None
+
+
+def submodules(model: nn.Module, names, name: str = "modules") -> dict[str, nn.Module]:
+    """{name: submodule} for a list of submodule names (a single string is refused: it is not a list)."""
+    if isinstance(names, str):
+        raise TypeError(f"{name} must be a list of names, e.g. [{names!r}], not a single string")
+    return {n: submodule(model, n) for n in names}
+
+
+def cpu_generator(generator, name: str = "generator") -> torch.Generator:
+    """A torch.Generator on the CPU (where the course draws its shuffles and shifts)."""
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"{name} must be a torch.Generator, got {type(generator).__name__}; "
+                        f"for example {name}=torch.Generator().manual_seed(0)")
+    if generator.device.type != "cpu":
+        raise ValueError(f"{name} must be a CPU generator, got one on {generator.device}; "
+                         f"use {name}=torch.Generator().manual_seed(0)")
+    return generator
+
+# ---------------------------------------------------------------- data
+
+
+def image_batch(x, who: str, *, values: int | None = None, channels: int | str | None = None,
+                pooled: tuple[int, int] | None = None, floats: bool = True) -> torch.Tensor:
+    """A batch of images ``who`` can take: a tensor [B, ...], of floats unless ``floats=False``, and
+    ``values=n``: n numbers per image ([B, 1, 28, 28] and [B, 784] both hold 784);
+    ``channels=c``: [B, c, H, W] ("any": any number of channels);
+    ``pooled=(k, side)``: H and W halved k times give side (the maps a CNN's dense layer was built for)."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{who} takes a torch.Tensor, got {type(x).__name__}; convert with torch.as_tensor(x) "
+                        "(and for one image add a batch dimension: x[None])")
+    if floats and not x.is_floating_point():
+        raise TypeError(f"{who} needs a float tensor but got {x.dtype} values; for raw 0-255 pixels use "
+                        "x.float() / 255 (mnist_tensors and ToTensor already give floats in 0-1)")
+    if x.dim() < 2:
+        raise ValueError(f"{who} takes a batch of images, e.g. [B, 1, 28, 28], got shape {list(x.shape)}; "
+                         "for one image add a batch dimension: x[None] or x.unsqueeze(0)")
+    if values is not None and math.prod(x.shape[1:]) != values:
+        example = "28x28 digits: [B, 1, 28, 28] or [B, 784]" if values == 784 else f"e.g. [B, {values}]"
+        raise ValueError(f"{who} takes images of {values} values each ({example}), got shape {list(x.shape)} "
+                         f"({math.prod(x.shape[1:])} values each)")
+    if channels is not None and (x.dim() != 4 or (channels != "any" and x.shape[1] != channels)):
+        raise ValueError(f"{who} takes images as [B, {'C' if channels == 'any' else channels}, H, W] (e.g. "
+                         f"[B, 1, 28, 28]), got shape {list(x.shape)}; for flat [B, 784] rows or [B, 28, 28] "
+                         "digits use x.view(-1, 1, 28, 28)")
+    if pooled is not None and (x.shape[2] >> pooled[0] != pooled[1] or x.shape[3] >> pooled[0] != pooled[1]):
+        raise ValueError(f"{who} is built for 28x28 images (after {pooled[0]} poolings its dense layer expects "
+                         f"{pooled[1]}x{pooled[1]} maps), got {x.shape[2]}x{x.shape[3]}; resize the images to "
+                         "28x28, e.g. with course_utils.preprocess.preprocess for a single picture")
+    return x
+
+
+def matching_labels(images, labels, names: tuple[str, str] = ("images", "labels"), *, optional: bool = False,
+                    non_empty: bool = False, one_device: bool = False) -> None:
+    """Two tensors with one label per image (both None too, when ``optional``); optionally non-empty, on one device."""
+    (a, b), given = names, (images is not None) + (labels is not None)
+    if given < 2:
+        if optional and given == 0:
+            return
+        raise ValueError(f"{a} and {b} must be given together (both or neither), got {b if given else a}=None")
+    for value, name in ((images, a), (labels, b)):
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}; "
+                            f"convert with torch.as_tensor({name})")
+    if len(images) != len(labels):
+        raise ValueError(f"{b} must match {a} one to one (the same length), got {len(images)} {a} "
+                         f"and {len(labels)} {b}")
+    if non_empty and len(images) == 0:
+        raise ValueError(f"{a} and {b} are empty; pass at least one labelled image")
+    if one_device and images.device != labels.device:
+        raise ValueError(f"{a} are on {images.device} but {b} on {labels.device}; move both to one device")
+
+
+def class_indices(labels: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+    """``labels`` as class indices for ``scores`` [B, C]: shape [B], integers, each from 0 to C - 1."""
+    if labels.dim() != 1 or len(labels) != len(scores):
+        raise ValueError(f"labels must be one class index per image, shape [{len(scores)}], got shape "
+                         f"{list(labels.shape)} for scores of shape {list(scores.shape)}")
+    if labels.is_floating_point() or labels.dtype == torch.bool:
+        raise ValueError(f"labels must be integer class indices (int64), got {labels.dtype}; "
+                         "convert with labels.long()")
+    if len(labels) and (labels.min() < 0 or labels.max() >= scores.shape[1]):
+        raise ValueError(f"labels must be classes 0 to {scores.shape[1] - 1} for a model with {scores.shape[1]} "
+                         f"outputs, got values from {labels.min().item()} to {labels.max().item()}")
+    return labels
