@@ -10,6 +10,7 @@ state, so a notebook can load a sample drawing and show a static prediction.
 """
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 
 import anywidget
@@ -18,6 +19,7 @@ import torch
 import traitlets
 from torch import nn
 
+from ._validate import int_in_range
 from .deploy import Prediction, predict
 
 EMPTY_MESSAGE = "Draw a digit in the white box (mouse, pen or finger); the bars update as you draw."
@@ -190,8 +192,7 @@ class DigitCanvas(anywidget.AnyWidget):
     message = traitlets.Unicode(EMPTY_MESSAGE).tag(sync=True)
 
     def __init__(self, image=None, grid: int = 112, **kwargs):
-        if not isinstance(grid, int) or not 28 <= grid <= 512:
-            raise ValueError(f"grid must be an int from 28 to 512 (pixels per side), got {grid!r}")
+        grid = int_in_range(grid, "grid", 28, 512, "pixels per side")
         super().__init__(grid=grid, **kwargs)
         if image is not None:
             self.load(image)
@@ -202,6 +203,14 @@ class DigitCanvas(anywidget.AnyWidget):
         if len(pixels) not in (0, self.grid ** 2):
             raise traitlets.TraitError(f"pixels must hold grid*grid = {self.grid ** 2} grey levels (or none), "
                                        f"got {len(pixels)}; use canvas.load(image) to set a picture")
+        for i, value in enumerate(pixels):
+            if (type(value) is int or type(value) is float) and 0 <= value <= 255:
+                continue  # what the browser and load() send, checked fast (NaN fails the comparison)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 255:  # NaN too
+                raise traitlets.TraitError(
+                    f"pixels must be grey levels, numbers from 0 (black ink) to 255 (white paper); pixels[{i}] is "
+                    f"{value!r} ({type(value).__name__}); use canvas.load(image) to put a picture on the pad (it "
+                    "takes any size, 0-1 or 0-255)")
         return pixels
 
     def image(self) -> np.ndarray | None:
@@ -211,11 +220,26 @@ class DigitCanvas(anywidget.AnyWidget):
         return np.clip(np.asarray(self.pixels, dtype=np.int64), 0, 255).astype(np.uint8).reshape(self.grid, self.grid)
 
     def load(self, image) -> None:
-        """Put a picture on the pad: a [H, W] array or tensor, 0-255 or 0-1, resized to grid x grid."""
-        x = torch.as_tensor(np.asarray(image), dtype=torch.float32)
+        """Put a picture on the pad: a [H, W] array or tensor, resized to grid x grid.
+
+        Values in 0-1 are read as 0-1 and values in 0-255 as 0-255; anything outside 0-255 (e.g. a digit
+        normalised with transforms.Normalize, -0.42 to 2.82) is stretched from its min and max to 0-255.
+        """
+        if isinstance(image, torch.Tensor):
+            image = image.detach().cpu()  # a tensor on the GPU or one that needs grad
+        array = np.asarray(image)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"load takes an image of numbers (array or tensor of grey levels), got dtype "
+                            f"{array.dtype}")
+        x = torch.as_tensor(array.astype(np.float32))
         if x.dim() != 2 or min(x.shape) < 1:
             raise ValueError(f"load takes one greyscale image shaped [H, W], got shape {list(x.shape)}")
-        if x.max() <= 1:
+        if not torch.isfinite(x).all():
+            raise ValueError("load: the image contains NaN or infinite values; pass grey levels (0-1 or 0-255)")
+        lo, hi = x.min().item(), x.max().item()
+        if (lo < 0 or hi > 255) and hi > lo:  # normalised or other units: the pad's range is 0-255
+            x = (x - lo) / (hi - lo) * 255
+        elif hi <= 1:
             x = x * 255
         x = torch.nn.functional.interpolate(x[None, None], size=(self.grid, self.grid), mode="bilinear",
                                             antialias=True, align_corners=False)[0, 0]

@@ -7,7 +7,9 @@ Only numpy and torch are used (PIL images are accepted, not required; a file pat
 """
 from __future__ import annotations
 
+import math
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,16 @@ import torch
 
 INK = 0.1           # a pixel brighter than this (after stretching to 0-1) counts as ink when cropping
 MIN_CONTRAST = 0.15  # less difference than this between ink and background: no digit
+# Ink whose bounding box is smaller than this on its longer side is a speck, not a digit: at least
+# MIN_INK_PIXELS pixels, and at least MIN_INK_SHARE of the picture's longer side. Measured: the smallest
+# of the 70,000 MNIST digits spans 18 pixels, an MNIST digit shrunk to 7x7 keeps 4 or more, one stroke of
+# the 112x112 drawing pad is 10 pixels wide and a digit on a 600x400 scan hundreds of pixels high. So the
+# bound (3 pixels up to a 150-pixel picture, 12 on a 600-pixel one) only catches dots, dust and noise; a
+# real digit under 2 % of a big photo's side is better cropped first anyway (the message says so).
+MIN_INK_PIXELS = 3
+MIN_INK_SHARE = 0.02
+ORIENTATION = 0x0112  # the EXIF tag a phone writes instead of turning the pixels: 1 = upright, 2-8 = turn/mirror
+_MNIST = (28, 28)
 
 
 class NoDigitFound(ValueError):
@@ -25,28 +37,99 @@ class NoDigitFound(ValueError):
         self.steps = steps
 
 
+def _frame_count(picture) -> int:
+    """How many pictures (frames) a PIL image's file holds: GIF animations, multi-page TIFFs, phone MPOs."""
+    try:
+        return int(getattr(picture, "n_frames", 1))
+    except Exception:  # a closed file or a damaged later frame: only the loaded frame is known
+        return 1
+
+
+def _pil_numbers(picture, steps: list[str]) -> tuple[np.ndarray, bool]:
+    """A PIL image as a numpy array, upright, of the first frame, with its own bit depth; True when 16-bit.
+
+    Modes L, LA, RGB and RGBA are kept; palettes and other modes with transparency become RGBA (so the
+    transparency is not lost), 16-bit (I;16...), 32-bit integer (I) and float (F) images are read as
+    numbers (``convert("L")`` would clip them to 0-255), anything else becomes greyscale (mode L).
+    """
+    from PIL import ImageOps
+
+    mode = picture.mode
+    steps.append(f"PIL image, mode {mode}")
+    frames = _frame_count(picture)
+    if frames > 1:
+        steps.append(f"frame {picture.tell() + 1} of {frames} used (the file holds {frames} pictures; for "
+                     "another, open it with PIL.Image.open, call .seek(k) and pass the image)")
+    try:
+        orientation = picture.getexif().get(ORIENTATION, 1)
+    except Exception:  # a damaged EXIF block: say so instead of failing on metadata
+        orientation = 1
+        steps.append("EXIF data unreadable: orientation not checked")
+    if orientation in range(2, 9):
+        picture = ImageOps.exif_transpose(picture)
+        steps.append(f"turned upright (EXIF orientation {orientation})")
+    sixteen = False
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        kind = {"I": "32-bit integers", "F": "32-bit floats"}.get(mode, "16-bit integers")
+        steps.append(f"PIL mode {mode} ({kind}) read as numbers, not converted to 8-bit")
+        sixteen = mode != "F"
+    elif mode not in ("L", "LA", "RGB", "RGBA"):
+        transparent = "A" in mode or "a" in mode or "transparency" in picture.info
+        target = "RGBA" if transparent else "L"
+        try:
+            picture = picture.convert(target)
+        except ValueError as err:
+            raise ValueError(f"cannot read a PIL image of mode {mode} ({err}); convert it to RGB first: "
+                             "image.convert('RGB')") from None
+        steps.append(f"PIL mode {mode} with transparency converted to RGBA (colour + transparency)" if transparent
+                     else f"PIL mode {mode} converted to greyscale (mode L)")
+    return np.asarray(picture), sixteen
+
+
+def _batch_message(shape: list[int]) -> str | None:
+    """What to say when ``shape`` is a batch of images rather than one ([N, 28, 28], [N, C, H, W]); else None."""
+    if not shape:
+        return None
+    n = shape[0]
+    if len(shape) == 4 and n > 1:
+        what = "MNIST images" if shape[1:] == [1, *_MNIST] else "images"
+        return (f"expected one image, got shape {shape}: that looks like a batch of {n} {what}. Predict them one "
+                f"at a time, e.g. for i in range({n}): predict(model, images[i]) (or preprocess(images[i]))")
+    if len(shape) == 3 and n > 1 and tuple(shape[1:]) == _MNIST:
+        colour = (f". If it really is one 28x28 picture with {n} colour channels first, pass it channels-last, "
+                  f"shaped [28, 28, {n}]: image.permute(1, 2, 0) for a tensor, np.moveaxis(image, 0, -1) for a "
+                  "numpy array") if n <= 4 else ""
+        return (f"expected one image, got shape {shape}: that looks like a batch of {n} MNIST images, not one "
+                f"picture. Predict them one at a time, e.g. for i in range({n}): predict(model, images[i]) "
+                f"(or preprocess(images[i])){colour}")
+    return None
+
+
 def as_array(image) -> tuple[np.ndarray, list[str]]:
     """Any image as a float64 array in 0-1, [H, W] or [H, W, C] (C = 1-4), plus the steps taken.
 
     Tensors are read channels-first ([C, H, W]) and numpy arrays channels-last ([H, W, C]) when the
-    shape allows both; a leading batch dimension of 1 is dropped. Integers and floats above 1 are
-    read as 0-255; anything outside 0-255 (e.g. normalised values) is rescaled from its min and max.
+    shape allows both; a leading batch dimension of 1 is dropped, and a batch of several MNIST images
+    ([N, 28, 28] or [N, 1, 28, 28]) is refused. Integers and floats above 1 are read as 0-255, 16-bit
+    data (PIL 16-bit images, uint16 arrays) above 255 as 0-65535; anything else outside 0-255 (e.g.
+    normalised values) is rescaled from its min and max. PIL images and files are turned upright as
+    their EXIF orientation says, and only their first frame is used (a step says so).
     """
-    steps, channels_first = [], isinstance(image, torch.Tensor)
+    steps, channels_first, sixteen = [], isinstance(image, torch.Tensor), False
     if isinstance(image, (str, os.PathLike)):
         image = open_image(image)
         steps.append(f"read {Path(image.filename).name}")
     if type(image).__module__.startswith("PIL."):
-        steps.append(f"PIL image, mode {image.mode}")
-        if image.mode not in ("L", "LA", "RGB", "RGBA"):
-            steps.append(f"PIL mode {image.mode} converted to greyscale (mode L)")
-            image = image.convert("L")
+        image, sixteen = _pil_numbers(image, steps)
     if channels_first:
         image = image.detach().cpu().numpy()
     image = np.asarray(image)
     if image.dtype.kind not in "biuf":
         raise TypeError(f"expected an image of numbers (tensor, numpy array or PIL image), got {type(image).__name__} "
                         f"with dtype {image.dtype}")
+    batch = _batch_message(list(image.shape))  # before dropping a leading 1: [1, 3, 28, 28] is one colour image
+    if batch is not None:
+        raise ValueError(batch)
     while image.ndim > 3 and image.shape[0] == 1:
         image = image[0]  # [1, C, H, W] -> [C, H, W]
     if image.ndim == 3 and image.shape[0] <= 4 and (channels_first or image.shape[-1] > 4):
@@ -59,12 +142,16 @@ def as_array(image) -> tuple[np.ndarray, list[str]]:
     kind, lo, hi = image.dtype.kind, float(image.min()), float(image.max())
     if not np.isfinite([lo, hi]).all():
         raise ValueError("the image contains NaN or infinite values")
+    sixteen = sixteen or (kind == "u" and image.dtype.itemsize == 2)
     image = image.astype(np.float64)
     if kind == "b":
         steps.append("booleans read as 0 and 1")
     elif lo >= 0 and hi <= 255 and (kind in "iu" or hi > 1):
         image /= 255
         steps.append(f"values {lo:g} to {hi:g} read as 0-255: divided by 255")
+    elif sixteen and lo >= 0 and hi <= 65535:
+        image /= 65535
+        steps.append(f"values {lo:g} to {hi:g} read as 16-bit (0-65535): divided by 65535")
     elif lo < 0 or hi > 1:
         image = (image - lo) / (hi - lo)
         steps.append(f"values {lo:.3g} to {hi:.3g} rescaled to 0-1")
@@ -74,7 +161,11 @@ def as_array(image) -> tuple[np.ndarray, list[str]]:
 
 
 def open_image(path: str | os.PathLike):
-    """The picture file at ``path`` as a PIL image (PNG, JPEG, ...), with a clear error when it is not one."""
+    """The picture file at ``path`` as a PIL image (PNG, JPEG, ...), with a clear error when it is not one.
+
+    The image is returned as stored (``as_array`` turns it upright as its EXIF orientation says); of a
+    file with several frames (an animated GIF), the first is loaded.
+    """
     from PIL import Image, UnidentifiedImageError
 
     path = Path(path).expanduser()
@@ -83,14 +174,43 @@ def open_image(path: str | os.PathLike):
                                 "or the image itself (tensor, numpy array or PIL image)")
     try:
         with Image.open(path) as picture:
+            _frame_count(picture)  # counted while the file is open (PIL remembers it), before frame 1 is loaded
             picture.load()
             return picture
+    except Image.DecompressionBombError as err:
+        found = re.search(r"\((\d+) pixels\) exceeds limit of (\d+) pixels", str(err))
+        size = (f"{int(found[1]):,} pixels, more than the limit of {int(found[2]):,}" if found
+                else f"more pixels than the limit ({err})")
+        raise ValueError(f"{path.name} is too large to open safely: {size} (twice PIL.Image.MAX_IMAGE_PIXELS; a "
+                         "picture this size may be a decompression bomb). A digit needs far fewer pixels: save a "
+                         "smaller copy (e.g. under 4000x4000) and pass that; if you trust the file, raise "
+                         "PIL.Image.MAX_IMAGE_PIXELS first") from None
     except (UnidentifiedImageError, OSError) as err:
         raise ValueError(f"{path.name} is not a picture PIL can read ({err}); use a PNG or JPEG file") from None
 
 
 def _border_median(x: np.ndarray) -> float:
     return float(np.median(np.concatenate([x[0], x[-1], x[:, 0], x[:, -1]])))
+
+
+def _backdrop(colour: np.ndarray, alpha: np.ndarray) -> tuple[float, str]:
+    """The grey level (0 or 1) to lay the transparent parts of a picture on, and why.
+
+    When the visible (mostly opaque) pixels cover at most half the picture they are the ink itself (a digit
+    drawn on a transparent layer): the backdrop must contrast with them, black under light ink and white
+    under dark ink. When they cover more, they are a sheet of paper with ink on it and the transparency is
+    only a margin (rounded corners, a border): the backdrop matches that paper.
+    """
+    grey = colour[..., 0] if colour.shape[-1] == 1 else colour @ np.array([0.299, 0.587, 0.114])
+    seen = alpha >= 0.5
+    if not seen.any():
+        seen = alpha > 0
+    if not seen.any():
+        return 1.0, "nothing is visible"
+    light = float(np.median(grey[seen])) > 0.5
+    if seen.mean() > 0.5:
+        return (1.0 if light else 0.0), f"the same as the opaque {'light' if light else 'dark'} paper around the ink"
+    return (0.0 if light else 1.0), f"to contrast with the visible ink, which is {'light' if light else 'dark'}"
 
 
 def to_grey(image) -> tuple[np.ndarray, list[str]]:
@@ -100,9 +220,15 @@ def to_grey(image) -> tuple[np.ndarray, list[str]]:
     """
     x, steps = as_array(image)
     if x.ndim == 3:
-        if x.shape[-1] in (2, 4):  # the last channel is alpha: lay the picture on white paper
-            x = x[..., :-1] * x[..., -1:] + (1 - x[..., -1:])
-            steps.append("transparent parts laid on a white background")
+        if x.shape[-1] in (2, 4):  # the last channel is alpha: lay the picture on a backdrop
+            colour, alpha = x[..., :-1], x[..., -1:]
+            if alpha.min() >= 1:
+                x = colour
+                steps.append("transparency channel dropped: every pixel is opaque")
+            else:
+                backdrop, why = _backdrop(colour, alpha[..., 0])
+                x = colour * alpha + backdrop * (1 - alpha)
+                steps.append(f"transparent parts laid on a {'white' if backdrop else 'black'} background ({why})")
         if x.shape[-1] == 3:
             x = x @ np.array([0.299, 0.587, 0.114])
             steps.append("colour to grey: 0.299 R + 0.587 G + 0.114 B")
@@ -141,10 +267,20 @@ def preprocess(image, box: int = 20, size: int = 28) -> tuple[torch.Tensor, list
     Accepts a tensor, numpy array or PIL image of any size, in 0-1 or 0-255, grey, RGB or RGBA, light ink
     on dark or dark ink on light. Steps: grey 0-1 light-on-dark (``to_grey``), crop to the ink, scale so
     the longer side is ``box`` (aspect ratio kept), place in ``size`` x ``size`` with the centre of mass
-    in the middle. Raises NoDigitFound for a blank or uniform image.
+    in the middle. Raises NoDigitFound for a blank or uniform image, or one whose only ink is a speck too
+    small to be a digit (see MIN_INK_PIXELS).
     """
     x, steps = to_grey(image)
     rows, cols = np.nonzero((x > INK).any(axis=1))[0], np.nonzero((x > INK).any(axis=0))[0]
+    ink_h, ink_w = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+    need = max(MIN_INK_PIXELS, math.ceil(MIN_INK_SHARE * max(x.shape)))
+    if max(ink_h, ink_w) < need:
+        raise NoDigitFound(f"No digit found: the only ink is a speck of {ink_w}x{ink_h} pixels (rows "
+                           f"{rows[0]}-{rows[-1]}, columns {cols[0]}-{cols[-1]}) in a "
+                           f"{x.shape[1]}x{x.shape[0]} picture, too small to be a digit: a digit needs at least "
+                           f"{need} pixels on its longer side ({MIN_INK_PIXELS} pixels, and "
+                           f"{MIN_INK_SHARE:.0%} of the picture's longer side). If it is a digit, crop the picture "
+                           "closer to it or draw it larger.", steps)
     x = x[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
     steps.append(f"cropped to the ink: {x.shape[1]}x{x.shape[0]} (rows {rows[0]}-{rows[-1]}, "
                  f"columns {cols[0]}-{cols[-1]})")

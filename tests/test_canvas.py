@@ -81,3 +81,35 @@ def test_front_end_code_uses_the_default_export_and_parses():
         pytest.skip("node is not installed: JavaScript syntax not checked")
     result = subprocess.run([node, "--input-type=module", "--check"], input=esm, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("bad", ["128", float("nan"), float("inf"), None, True, 300, -1, [0]],
+                         ids=["string", "nan", "inf", "none", "bool", "300", "negative", "list"])
+def test_pixels_must_be_grey_levels_0_to_255(bad):
+    canvas = DigitCanvas(paper_digit(28), grid=28)
+    before = list(canvas.pixels)
+    pixels = [255] * 28 ** 2
+    pixels[5] = bad
+    with pytest.raises(traitlets.TraitError, match=r"grey levels, numbers from 0 .* to 255 .*pixels\[5\].*load"):
+        canvas.pixels = pixels
+    assert canvas.pixels == before  # refused at assignment: nothing stored, nothing fails later
+    canvas.pixels = [0.0, np.uint8(7), np.float32(254.5)] + [255] * (28 ** 2 - 3)  # any real numbers in range
+    assert canvas.image()[0, :3].tolist() == [0, 7, 254]
+
+
+def test_load_stretches_a_normalised_digit_to_the_pad_range():
+    digit = paper_digit(28) / 255.0                      # 0-1
+    normalised = (digit - 0.1307) / 0.3081               # as transforms.Normalize gives: -0.42 to 2.82
+    assert normalised.min() < 0 and normalised.max() > 2
+    canvas = DigitCanvas(grid=28)
+    canvas.load(digit)
+    expected = canvas.image()
+    canvas.load(normalised)
+    assert canvas.image().min() == 0 and canvas.image().max() == 255  # not a black pad
+    assert np.abs(canvas.image().astype(int) - expected).max() <= 1
+    canvas.load(torch.tensor(normalised, requires_grad=True))  # a tensor that needs grad is fine too
+    assert np.abs(canvas.image().astype(int) - expected).max() <= 1
+    with pytest.raises(ValueError, match="NaN"):
+        canvas.load(np.full((28, 28), np.nan))
+    with pytest.raises(TypeError, match="numbers"):
+        canvas.load(np.array([["a", "b"], ["c", "d"]]))
