@@ -86,3 +86,33 @@ def test_refresh_keeps_cell_ids_of_unchanged_and_edited_cells():
     assert ids[0] == old.cells[0].id and ids[3] == old.cells[2].id and ids[4] == old.cells[3].id
     assert ids[1] == old.cells[1].id  # same place, same type: the edited cell keeps its id
     assert len(set(ids)) == len(ids)  # and the inserted one gets an id of its own
+
+
+@pytest.mark.parametrize("server_root", ["repository", "notebooks"])
+def test_chapters_open_and_stay_paired_from_either_server_root(server_root, tmp_path):
+    """JupyterLab started in the clone (`jupyter lab`) or in notebooks/ (`make lab`) opens a chapter and saving
+    it rewrites its .py pair; student editions open unpaired. Runs jupytext's own contents manager, the one
+    the Jupyter server uses, on a copy of the course's files."""
+    import shutil
+    import warnings
+
+    from jupytext import TextFileContentsManager
+
+    repo = tmp_path / "course"
+    shutil.copytree(ROOT / "notebooks", repo / "notebooks")
+    shutil.copytree(STUDENT, repo / "student")
+    for config_file in ("jupytext.toml", ".jupytext.toml", "pyproject.toml"):  # wherever jupytext may look
+        if (ROOT / config_file).exists():
+            shutil.copy(ROOT / config_file, repo / config_file)
+    root = repo if server_root == "repository" else repo / "notebooks"
+    prefix = "notebooks/" if server_root == "repository" else ""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        manager = TextFileContentsManager(root_dir=str(root))
+        model = manager.get(f"{prefix}02_activations.ipynb")  # HTTP 500 "escapes the directory" before
+        model["content"].cells[1].source += "\n# edited"
+        manager.save(model, f"{prefix}02_activations.ipynb")
+        assert "# edited" in (repo / "notebooks" / "02_activations.py").read_text()
+        if server_root == "repository":
+            manager.get("student/02_activations.ipynb")
+            assert not (repo / "student" / "02_activations.py").exists()

@@ -85,11 +85,11 @@ def readme_problems(cfg: dict[str, str]) -> list[str]:
 
 
 def _jupytext_config():
-    return load_jupytext_configuration_file(str(ROOT / "jupytext.toml"))
+    return load_jupytext_configuration_file(str(NOTEBOOKS / "jupytext.toml"))
 
 
 def paired_text(nb) -> str:
-    """The py:percent text jupytext writes for ``nb`` under the course's jupytext.toml."""
+    """The py:percent text jupytext writes for ``nb`` under notebooks/jupytext.toml."""
     return jupytext.writes(nb, fmt="py:percent", config=_jupytext_config())
 
 
