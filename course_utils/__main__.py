@@ -6,6 +6,11 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line ``argv`` (by default the process's own arguments).
+
+    Returns:
+        The exit status: 0 when the files are ready, 1 when they could not be had (the reason is printed).
+    """
     parser = argparse.ArgumentParser(prog="python -m course_utils", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     data = sub.add_parser("data", help="make sure the four MNIST files are present and pass their md5 check")

@@ -5,11 +5,13 @@ says what was wrong, what was expected and how to fix it, and otherwise returns 
 where that helps, e.g. "cpu" -> torch.device("cpu")). So a public function checks each argument in one
 line, ``epochs = positive_int(epochs, "epochs")``, and a learner never gets a stack trace from deep
 inside torch for a wrong argument. Counts refuse bools everywhere: ``True`` is not a number of epochs.
+The value a rule checks is typed ``object``: whatever the caller passed, since checking it is the rule's job.
 """
 from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Iterable
 
 import torch
 from torch import nn
@@ -17,14 +19,14 @@ from torch import nn
 # ---------------------------------------------------------------- numbers
 
 
-def _not_an_int(value) -> str | None:
+def _not_an_int(value: object) -> str | None:
     """Why ``value`` is not an int, or None when it is one."""
     if isinstance(value, bool):
         return "a bool, not a number"
     return None if isinstance(value, int) else f"a {type(value).__name__}, not a whole number"
 
 
-def whole_number(value, name: str, unit: str = "") -> int:
+def whole_number(value: object, name: str, unit: str = "") -> int:
     """Any int, positive or negative (e.g. a shift in pixels); TypeError otherwise."""
     why = _not_an_int(value)
     if why is not None:
@@ -33,7 +35,7 @@ def whole_number(value, name: str, unit: str = "") -> int:
     return value
 
 
-def int_in_range(value, name: str, low: int, high: int | None = None, unit: str = "") -> int:
+def int_in_range(value: object, name: str, low: int, high: int | None = None, unit: str = "") -> int:
     """An int from ``low`` to ``high`` (no upper end when None); ValueError otherwise, as the course always raised."""
     why = _not_an_int(value)
     if why is None and value >= low and (high is None or value <= high):
@@ -44,17 +46,17 @@ def int_in_range(value, name: str, low: int, high: int | None = None, unit: str 
                      f"{f' ({why})' if why else ''}; pass e.g. {name}={low}")
 
 
-def positive_int(value, name: str, unit: str = "") -> int:
+def positive_int(value: object, name: str, unit: str = "") -> int:
     """A count of at least 1: epochs, batch_size, steps, columns."""
     return int_in_range(value, name, 1, None, unit)
 
 
-def non_negative_int(value, name: str, unit: str = "") -> int:
+def non_negative_int(value: object, name: str, unit: str = "") -> int:
     """An int of at least 0: a seed, a shift of up to so many pixels."""
     return int_in_range(value, name, 0, None, unit)
 
 
-def number(value, name: str, low: float | None = None, high: float | None = None, why: str = "") -> float:
+def number(value: object, name: str, low: float | None = None, high: float | None = None, why: str = "") -> float:
     """A finite real number (bools refused), optionally within [low, high]; returned as a float."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}; pass e.g. {name}=0.5")
@@ -67,7 +69,7 @@ def number(value, name: str, low: float | None = None, high: float | None = None
     return float(value)
 
 
-def learning_rate(value, name: str = "lr") -> float:
+def learning_rate(value: object, name: str = "lr") -> float:
     """A positive, finite step size."""
     value = number(value, name)
     if value <= 0:
@@ -76,7 +78,7 @@ def learning_rate(value, name: str = "lr") -> float:
     return value
 
 
-def interval(value, name: str) -> tuple[float, float]:
+def interval(value: object, name: str) -> tuple[float, float]:
     """A pair (low, high) of numbers with low < high, e.g. the x range of a plot."""
     try:
         low, high = value
@@ -89,7 +91,7 @@ def interval(value, name: str) -> tuple[float, float]:
     return low, high
 
 
-def _ints(values, low: int) -> tuple[int, ...] | None:
+def _ints(values: object, low: int) -> tuple[int, ...] | None:
     """``values`` as a tuple when it is an iterable of ints >= ``low`` (bools refused), else None."""
     try:
         values = tuple(values)
@@ -98,7 +100,7 @@ def _ints(values, low: int) -> tuple[int, ...] | None:
     return values if all(_not_an_int(v) is None and v >= low for v in values) else None
 
 
-def seed_list(seeds, name: str = "seeds") -> list[int]:
+def seed_list(seeds: object, name: str = "seeds") -> list[int]:
     """Distinct non-negative ints (bools refused), from any iterable such as range(5)."""
     values = _ints(seeds, 0)
     if not values or len(set(values)) != len(values):
@@ -106,7 +108,7 @@ def seed_list(seeds, name: str = "seeds") -> list[int]:
     return list(values)
 
 
-def layer_sizes(sizes, name: str = "sizes") -> tuple[int, ...]:
+def layer_sizes(sizes: object, name: str = "sizes") -> tuple[int, ...]:
     """At least two positive ints, inputs first and outputs last, e.g. (784, 16, 16, 10)."""
     values = _ints(sizes, 1)
     if values is None or len(values) < 2:
@@ -117,14 +119,14 @@ def layer_sizes(sizes, name: str = "sizes") -> tuple[int, ...]:
 # ---------------------------------------------------------------- choices
 
 
-def boolean(value, name: str, meaning: str = "") -> bool:
+def boolean(value: object, name: str, meaning: str = "") -> bool:
     """True or False itself (not 0, 1 or a string)."""
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be True or False{f' ({meaning})' if meaning else ''}, got {value!r}")
     return value
 
 
-def one_of(value, name: str, options):
+def one_of(value: object, name: str, options: Iterable[object]) -> object:
     """One of ``options`` (strings compared by value, anything else, e.g. a class, by identity)."""
     options = list(options)
     if any(value is option or (isinstance(value, str) and value == option) for option in options):
@@ -145,7 +147,7 @@ def machine_has(kind: str) -> bool:
     return kind == "cpu"
 
 
-def available_device(device, name: str = "device") -> torch.device:
+def available_device(device: object, name: str = "device") -> torch.device:
     """``device`` as a torch.device, after checking this machine has it (a clear error instead of torch's)."""
     try:
         device = torch.device(device)
@@ -158,7 +160,7 @@ def available_device(device, name: str = "device") -> torch.device:
     return device
 
 
-def model_on_device(model, device) -> torch.device:
+def model_on_device(model: object, device: object) -> torch.device:
     """``device`` as a torch.device, after checking the model's parameters live there (helpers never move a model)."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module such as MLP(), got {type(model).__name__}")
@@ -170,7 +172,7 @@ def model_on_device(model, device) -> torch.device:
     return device
 
 
-def optimizer_for(model: nn.Module, optimizer):
+def optimizer_for(model: nn.Module, optimizer: object) -> torch.optim.Optimizer:
     """A torch.optim optimizer holding ``model``'s parameters: one made for another model would change nothing."""
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer must be a torch.optim optimizer, got {type(optimizer).__name__}; "
@@ -184,7 +186,7 @@ def optimizer_for(model: nn.Module, optimizer):
     return optimizer
 
 
-def activation_module(activation) -> nn.Module:
+def activation_module(activation: object) -> nn.Module:
     """An activation module from its class (``nn.ReLU``) or an instance of one (``nn.ReLU()``)."""
     if isinstance(activation, nn.Module):
         return activation
@@ -203,14 +205,14 @@ def submodule(model: nn.Module, name: str) -> nn.Module:
         raise ValueError(f"the model has no submodule {name!r}; its submodules are {names}") from None
 
 
-def submodules(model: nn.Module, names, name: str = "modules") -> dict[str, nn.Module]:
+def submodules(model: nn.Module, names: object, name: str = "modules") -> dict[str, nn.Module]:
     """{name: submodule} for a list of submodule names (a single string is refused: it is not a list)."""
     if isinstance(names, str):
         raise TypeError(f"{name} must be a list of names, e.g. [{names!r}], not a single string")
     return {n: submodule(model, n) for n in names}
 
 
-def cpu_generator(generator, name: str = "generator") -> torch.Generator:
+def cpu_generator(generator: object, name: str = "generator") -> torch.Generator:
     """A torch.Generator on the CPU (where the course draws its shuffles and shifts)."""
     if not isinstance(generator, torch.Generator):
         raise TypeError(f"{name} must be a torch.Generator, got {type(generator).__name__}; "
@@ -223,12 +225,17 @@ def cpu_generator(generator, name: str = "generator") -> torch.Generator:
 # ---------------------------------------------------------------- data
 
 
-def image_batch(x, who: str, *, values: int | None = None, channels: int | str | None = None,
+def image_batch(x: object, who: str, *, values: int | None = None, channels: int | str | None = None,
                 pooled: tuple[int, int] | None = None, floats: bool = True) -> torch.Tensor:
-    """A batch of images ``who`` can take: a tensor [B, ...], of floats unless ``floats=False``, and
-    ``values=n``: n numbers per image ([B, 1, 28, 28] and [B, 784] both hold 784);
-    ``channels=c``: [B, c, H, W] ("any": any number of channels);
-    ``pooled=(k, side)``: H and W halved k times give side (the maps a CNN's dense layer was built for)."""
+    """A batch of images ``who`` can take: a tensor [B, ...], of floats unless ``floats=False``.
+
+    Args:
+        who: the function or model that takes them, named in the messages.
+        values: n numbers per image ([B, 1, 28, 28] and [B, 784] both hold 784).
+        channels: c: [B, c, H, W]; "any": any number of channels.
+        pooled: (k, side): H and W halved k times give side (the maps a CNN's dense layer was built for).
+        floats: False also takes integer images (raw 0-255 pixels).
+    """
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{who} takes a torch.Tensor, got {type(x).__name__}; convert with torch.as_tensor(x) "
                         "(and for one image add a batch dimension: x[None])")
@@ -253,8 +260,8 @@ def image_batch(x, who: str, *, values: int | None = None, channels: int | str |
     return x
 
 
-def matching_labels(images, labels, names: tuple[str, str] = ("images", "labels"), *, optional: bool = False,
-                    non_empty: bool = False, one_device: bool = False) -> None:
+def matching_labels(images: object, labels: object, names: tuple[str, str] = ("images", "labels"), *,
+                    optional: bool = False, non_empty: bool = False, one_device: bool = False) -> None:
     """Two tensors with one label per image (both None too, when ``optional``); optionally non-empty, on one device."""
     (a, b), given = names, (images is not None) + (labels is not None)
     if given < 2:

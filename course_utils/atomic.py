@@ -21,6 +21,9 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -
     file gets the permissions an ordinary ``open(path, "wb")`` would give it (readable by others unless
     the umask says otherwise), and temporary files left beside it by an interrupted earlier write of the
     same file are removed.
+
+    Returns:
+        ``path``, as a Path.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -44,7 +47,10 @@ def remove_stale_leftovers(folder: Path, pattern: str, older_than: float = STALE
     """Remove what interrupted writes left in ``folder``: the files and folders matching ``pattern``.
 
     Only leftovers untouched for ``older_than`` seconds are removed, so the temporary file of a write that
-    another process is still making is kept. Returns what was removed.
+    another process is still making is kept.
+
+    Returns:
+        The paths removed.
     """
     removed = []
     now = time.time()
@@ -61,6 +67,7 @@ def remove_stale_leftovers(folder: Path, pattern: str, older_than: float = STALE
 
 
 def _umask() -> int:
+    """The process's umask: the permission bits new files do not get."""
     mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
     os.umask(mask)
     return mask

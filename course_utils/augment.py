@@ -10,8 +10,13 @@ from ._validate import cpu_generator, image_batch, non_negative_int, whole_numbe
 def shift_images(images: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
     """Move every image ``dx`` pixels right and ``dy`` pixels down (negative: left, up), filling with 0.
 
-    Pixels pushed past the border are lost; the new border strip is background (0). Returns a new
-    tensor of the same shape, dtype and device.
+    Pixels pushed past the border are lost; the new border strip is background (0).
+
+    Returns:
+        A new tensor of the same shape ([B, C, H, W]), dtype and device.
+
+    Raises:
+        ValueError: when the shift is as large as the image, which would leave nothing in view.
     """
     images = image_batch(images, "shift_images", channels="any", floats=False)
     dx, dy = whole_number(dx, "dx", "pixels"), whole_number(dy, "dy", "pixels")
@@ -34,7 +39,7 @@ class RandomShift:
     once on any device: pad by ``max_shift`` with zeros, then crop a window at each image's offset.
     """
 
-    def __init__(self, max_shift: int = 2, generator: torch.Generator | None = None):
+    def __init__(self, max_shift: int = 2, generator: torch.Generator | None = None) -> None:
         self.max_shift = non_negative_int(max_shift, "max_shift", "pixels")
         self.generator = torch.Generator().manual_seed(0) if generator is None else cpu_generator(generator)
 
@@ -42,6 +47,7 @@ class RandomShift:
         return f"RandomShift(max_shift={self.max_shift})"
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        """A randomly shifted copy of a batch [B, C, H, W] (the batch itself when ``max_shift`` is 0)."""
         image_batch(images, "RandomShift", channels="any", floats=False)
         s, (n, _, height, width) = self.max_shift, images.shape
         if s == 0:
@@ -56,5 +62,6 @@ class RandomShift:
 
 
 def _memory_format(images: torch.Tensor) -> torch.memory_format:
+    """channels_last when ``images`` use it (so the shifted batch keeps the layout), else the usual one."""
     channels_last = images.shape[1] > 1 and images.is_contiguous(memory_format=torch.channels_last)
     return torch.channels_last if channels_last else torch.contiguous_format

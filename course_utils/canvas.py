@@ -24,6 +24,27 @@ from .deploy import Prediction, predict
 
 EMPTY_MESSAGE = "Draw a digit in the white box (mouse, pen or finger); the bars update as you draw."
 
+
+def live_predictions(canvas: DigitCanvas, model: nn.Module,
+                     device: torch.device | str = "cpu") -> Callable[[traitlets.Bunch | None], None]:
+    """Classify the drawing with ``model`` now and after every change of the pad.
+
+    Returns:
+        The handler that runs on every change; ``canvas.unobserve(handler, names="pixels")`` stops it.
+    """
+    if not isinstance(canvas, DigitCanvas):
+        raise TypeError(f"canvas must be a DigitCanvas, got {type(canvas).__name__}")
+
+    def update(_change: traitlets.Bunch | None = None) -> None:
+        """Show the model's prediction for what is on the pad now."""
+        image = canvas.image()
+        canvas.show(None if image is None else predict(model, image, device))
+
+    canvas.observe(update, names="pixels")
+    update()
+    return update
+
+
 _ESM = r"""
 function el_(tag, cls, parent) {
   const e = document.createElement(tag);
@@ -180,6 +201,7 @@ class DigitCanvas(anywidget.AnyWidget):
     Args:
         image: optional starting drawing (any array ``load`` takes), e.g. a sample digit for headless runs.
         grid: the pad's resolution in pixels per side (it is shown at 224x224 screen pixels).
+        **kwargs: other settings of the widget, e.g. ``brush=14.0`` (the pen's width in pad pixels).
     """
 
     _esm = _ESM
@@ -191,27 +213,11 @@ class DigitCanvas(anywidget.AnyWidget):
     seen = traitlets.List().tag(sync=True)
     message = traitlets.Unicode(EMPTY_MESSAGE).tag(sync=True)
 
-    def __init__(self, image=None, grid: int = 112, **kwargs):
+    def __init__(self, image: torch.Tensor | np.ndarray | None = None, grid: int = 112, **kwargs: object) -> None:
         grid = int_in_range(grid, "grid", 28, 512, "pixels per side")
         super().__init__(grid=grid, **kwargs)
         if image is not None:
             self.load(image)
-
-    @traitlets.validate("pixels")
-    def _valid_pixels(self, proposal):
-        pixels = proposal["value"]
-        if len(pixels) not in (0, self.grid ** 2):
-            raise traitlets.TraitError(f"pixels must hold grid*grid = {self.grid ** 2} grey levels (or none), "
-                                       f"got {len(pixels)}; use canvas.load(image) to set a picture")
-        for i, value in enumerate(pixels):
-            if (type(value) is int or type(value) is float) and 0 <= value <= 255:
-                continue  # what the browser and load() send, checked fast (NaN fails the comparison)
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 255:  # NaN too
-                raise traitlets.TraitError(
-                    f"pixels must be grey levels, numbers from 0 (black ink) to 255 (white paper); pixels[{i}] is "
-                    f"{value!r} ({type(value).__name__}); use canvas.load(image) to put a picture on the pad (it "
-                    "takes any size, 0-1 or 0-255)")
-        return pixels
 
     def image(self) -> np.ndarray | None:
         """The drawing as a [grid, grid] uint8 array (black ink 0 on white paper 255), or None when blank."""
@@ -219,11 +225,15 @@ class DigitCanvas(anywidget.AnyWidget):
             return None
         return np.clip(np.asarray(self.pixels, dtype=np.int64), 0, 255).astype(np.uint8).reshape(self.grid, self.grid)
 
-    def load(self, image) -> None:
+    def load(self, image: torch.Tensor | np.ndarray) -> None:
         """Put a picture on the pad: a [H, W] array or tensor, resized to grid x grid.
 
         Values in 0-1 are read as 0-1 and values in 0-255 as 0-255; anything outside 0-255 (e.g. a digit
         normalised with transforms.Normalize, -0.42 to 2.82) is stretched from its min and max to 0-255.
+
+        Raises:
+            TypeError: when the image does not hold numbers.
+            ValueError: when it is not one greyscale [H, W] image, or holds NaN or infinite values.
         """
         if isinstance(image, torch.Tensor):
             image = image.detach().cpu()  # a tensor on the GPU or one that needs grad
@@ -259,16 +269,19 @@ class DigitCanvas(anywidget.AnyWidget):
         self.seen = [round(v, 3) for v in prediction.image.flatten().tolist()]
         self.message = f"The network says {prediction.digit} ({prediction.probabilities.max().item():.1%})."
 
-
-def live_predictions(canvas: DigitCanvas, model: nn.Module, device: torch.device | str = "cpu") -> Callable:
-    """Classify the drawing with ``model`` now and after every change; returns the handler (for unobserve)."""
-    if not isinstance(canvas, DigitCanvas):
-        raise TypeError(f"canvas must be a DigitCanvas, got {type(canvas).__name__}")
-
-    def update(_change=None) -> None:
-        image = canvas.image()
-        canvas.show(None if image is None else predict(model, image, device))
-
-    canvas.observe(update, names="pixels")
-    update()
-    return update
+    @traitlets.validate("pixels")
+    def _valid_pixels(self, proposal: traitlets.Bunch) -> list[int | float]:
+        """The proposed ``pixels``, if they are grid*grid grey levels from 0 to 255 (or none); TraitError otherwise."""
+        pixels = proposal["value"]
+        if len(pixels) not in (0, self.grid ** 2):
+            raise traitlets.TraitError(f"pixels must hold grid*grid = {self.grid ** 2} grey levels (or none), "
+                                       f"got {len(pixels)}; use canvas.load(image) to set a picture")
+        for i, value in enumerate(pixels):
+            if (type(value) is int or type(value) is float) and 0 <= value <= 255:
+                continue  # what the browser and load() send, checked fast (NaN fails the comparison)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 255:  # NaN too
+                raise traitlets.TraitError(
+                    f"pixels must be grey levels, numbers from 0 (black ink) to 255 (white paper); pixels[{i}] is "
+                    f"{value!r} ({type(value).__name__}); use canvas.load(image) to put a picture on the pad (it "
+                    "takes any size, 0-1 or 0-255)")
+        return pixels

@@ -2,9 +2,10 @@
 
 ``save_checkpoint``/``load_checkpoint`` keep the weights together with the architecture that produced
 them, write atomically and refuse a wrong or damaged file with a message that says what to do.
-``export_model`` writes a ``torch.export`` program that runs without this package. ``predict`` brings
-any picture of a digit into MNIST form (``preprocess``, from course_utils.preprocess), runs a model on
-it and says what it did.
+``export_model`` writes a ``torch.export`` program that runs without this package. ``predict(model,
+image)`` brings any picture of a digit into MNIST form (``preprocess``, from course_utils.preprocess),
+runs a model on it and returns a Prediction that says what it did. (For the raw scores of a batch of
+MNIST images, use ``course_utils.training.scores_of``.)
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pickle
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -24,6 +26,10 @@ from ._validate import available_device, model_on_device
 from .models import MLP, eval_mode
 from .preprocess import NoDigitFound, preprocess
 
+if TYPE_CHECKING:
+    import numpy as np
+    import PIL.Image
+
 FORMAT = "course_utils.deploy/1"
 
 
@@ -31,15 +37,166 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be loaded: damaged, not a checkpoint, or made for another architecture."""
 
 
-def architecture(model: nn.Module) -> dict:
-    """What is needed to rebuild ``model``: its class, and for an MLP its sizes and activation."""
+def save_checkpoint(model: nn.Module, path: str | os.PathLike, extra: dict[str, Any] | None = None) -> Path:
+    """Save the weights (on the CPU), the architecture and ``extra`` notes to ``path`` atomically.
+
+    Args:
+        extra: notes to keep with the weights (epochs, accuracy, ...): str, int, float, bool, None, lists and
+            dicts with string keys only, so the file loads with ``weights_only=True``.
+    Returns:
+        The path written.
+    """
+    extra = {} if extra is None else extra
+    _plain(extra)
+    payload = {"format": FORMAT, "architecture": architecture(model), "extra": extra,
+               "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
+    return atomic_write(path, lambda f: torch.save(payload, f))
+
+
+def load_checkpoint(path: str | os.PathLike, model: nn.Module | None = None,
+                    device: torch.device | str = "cpu") -> nn.Module:
+    """Load a checkpoint with ``torch.load(weights_only=True)`` and return the model.
+
+    Args:
+        path: a file written by ``save_checkpoint`` (or a bare state_dict, with ``model``).
+        model: the model to fill; its architecture must match the stored one. By default a new MLP is
+            built from the stored sizes and activation and put on ``device``.
+        device: where a newly built model goes (a ``model`` you pass is not moved).
+    Returns:
+        The model, holding the stored weights.
+    Raises:
+        CheckpointError: the file is damaged, is not a checkpoint, or does not fit ``model``.
+    """
+    saved = _read(path)
+    arch, state = saved["architecture"], saved["state_dict"]
+    if model is None:
+        model = _build(arch, path).to(available_device(device))
+    elif arch is not None and architecture(model) != arch:
+        differ = [f"{k}: file {arch.get(k)!r}, your model {architecture(model).get(k)!r}"
+                  for k in sorted(set(arch) | set(architecture(model))) if arch.get(k) != architecture(model).get(k)]
+        fix = (f"build MLP(sizes={tuple(arch['sizes'])}, activation=nn.{arch['activation']}), or call "
+               "load_checkpoint(path) without a model to rebuild it" if arch.get("class") == "MLP"
+               else "build the model the checkpoint was saved from")
+        raise CheckpointError(f"{path} was saved from a different architecture ({'; '.join(differ)}). Fix: {fix}.")
+    mine = model.state_dict()
+    problems = [f"{k} missing from the file" for k in mine if k not in state]
+    problems += [f"{k} in the file but not in the model" for k in state if k not in mine]
+    problems += [f"{k} is {list(state[k].shape)} in the file but {list(mine[k].shape)} in the model"
+                 for k in state if k in mine and state[k].shape != mine[k].shape]
+    if problems:
+        raise CheckpointError(f"{path} does not fit this model: " + "; ".join(problems[:4])
+                              + ". Fix: build the model with the architecture the checkpoint was saved from.")
+    model.load_state_dict(state)
+    return model
+
+
+def checkpoint_info(path: str | os.PathLike) -> dict[str, Any]:
+    """The architecture and extra notes stored in a checkpoint, with the shape of each weight tensor."""
+    saved = _read(path)
+    return {"architecture": saved["architecture"], "extra": saved["extra"],
+            "shapes": {k: list(v.shape) for k, v in saved["state_dict"].items()}}
+
+
+def export_model(model: nn.Module, path: str | os.PathLike, example: torch.Tensor | None = None) -> Path:
+    """Export a CPU copy of ``model`` (eval mode, any batch size) with torch.export and save it atomically.
+
+    The file loads with ``load_exported`` (plain torch, no course_utils needed). It records no
+    source locations, so it holds no paths of this machine and its bytes do not depend on them.
+
+    Args:
+        example: one input batch; for an MLP it defaults to zeros of shape [2, 1, 28, 28].
+    Returns:
+        The path written.
+    """
+    if example is None:
+        if not isinstance(model, MLP) or model.sizes[0] != 784:
+            raise ValueError("pass example=, a batch of inputs of the shape the model takes")
+        example = torch.zeros(2, 1, 28, 28)
+    frozen = copy.deepcopy(model).cpu().eval()  # the learner's model is neither moved nor switched to eval
+    program = torch.export.export(frozen, (example.cpu(),), dynamic_shapes=({0: torch.export.Dim("batch")},))
+    for node in program.graph_module.graph.nodes:
+        # torch.export records the source file and line of every operation, absolute paths of this
+        # machine included; a file to ship should not carry them (and its bytes should not depend
+        # on where the code lives)
+        node.meta.pop("stack_trace", None)
+    return atomic_write(path, lambda f: torch.export.save(program, f))
+
+
+def load_exported(path: str | os.PathLike) -> nn.Module:
+    """The callable module inside a file written by ``export_model`` (``torch.export.load(path).module()``)."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"no exported model at {Path(path).resolve()}; write one with export_model(model, path)")
+    return torch.export.load(str(path)).module()
+
+
+@dataclass
+class Prediction:
+    """What ``predict`` found for one picture: class probabilities [10] (None when there was no digit) and how.
+
+    Attributes:
+        probabilities: softmax of the model's ten scores, or None when no digit was found.
+        steps: what preprocessing did, in order.
+        image: [1, 28, 28], what the model saw (None when no digit was found).
+        message: why there is no prediction (empty when there is one).
+    """
+
+    probabilities: torch.Tensor | None
+    steps: list[str] = field(default_factory=list)
+    image: torch.Tensor | None = None  # [1, 28, 28]: what the model saw
+    message: str = ""
+
+    @property
+    def digit(self) -> int | None:
+        """The predicted digit (the most probable class), or None when no digit was found."""
+        return None if self.probabilities is None else int(self.probabilities.argmax())
+
+    def __str__(self) -> str:
+        head = self.message or f"digit {self.digit} ({self.probabilities.max().item():.1%} probability)"
+        return head + "".join(f"\n  {i}. {s}" for i, s in enumerate(self.steps, 1))
+
+
+@torch.no_grad()
+def predict(model: nn.Module, image: torch.Tensor | np.ndarray | PIL.Image.Image | str | os.PathLike,
+            device: torch.device | str = "cpu") -> Prediction:
+    """The prediction for one picture of a digit: preprocess it into MNIST form, run the model, explain.
+
+    Args:
+        model: a trained module or one loaded with ``load_exported``; put back in the mode it came in.
+        image: one picture of a digit, of any size, as ``preprocess`` takes it: a tensor, numpy array or
+            PIL image (0-1 or 0-255, grey or colour, light ink on dark or dark on light), or an image file's path.
+        device: where the model's parameters are.
+    Returns:
+        A Prediction: ``.digit``, ``.probabilities`` [10], the ``.steps`` preprocessing took and the
+        ``.image`` the model saw; ``print`` shows them. A picture with no digit gives digit None and a
+        message, not an error. (For the raw scores of a batch of MNIST images use ``training.scores_of``.)
+    """
+    try:
+        x, steps = preprocess(image)
+    except NoDigitFound as err:
+        return Prediction(None, err.steps, None, str(err))
+    device = model_on_device(model, device)
+    exported = isinstance(model, torch.fx.GraphModule)  # exported programs are always in eval mode
+    with contextlib.nullcontext() if exported else eval_mode(model):
+        scores = model(x[None].to(device))[0].float().cpu()  # [1, 1, 28, 28] -> [10]
+    return Prediction(torch.softmax(scores, dim=0), steps, x)
+
+# ---------------------------------------------------------------- plumbing: what a checkpoint holds, reading one
+
+
+def architecture(model: nn.Module) -> dict[str, Any]:
+    """What is needed to rebuild ``model``: its class, and for an MLP its sizes and activation.
+
+    Plain data, so a checkpoint loads with ``weights_only=True``: the activation is its nn class's name
+    ("Sigmoid"), turned back into the class (nn.Sigmoid) when the MLP is rebuilt.
+    """
     arch = {"class": type(model).__name__}
     if isinstance(model, MLP):
         arch.update(sizes=list(model.sizes), activation=type(model.activation).__name__)
     return arch
 
 
-def _plain(value, where: str = "extra") -> None:
+def _plain(value: Any, where: str = "extra") -> None:
+    """Refuse anything in ``value`` that torch.load(weights_only=True) could not read back."""
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
@@ -53,16 +210,8 @@ def _plain(value, where: str = "extra") -> None:
                         "str, int, float, bool, None, lists and dicts (so it loads with weights_only=True)")
 
 
-def save_checkpoint(model: nn.Module, path: str | os.PathLike, extra: dict | None = None) -> Path:
-    """Save the weights (on the CPU), the architecture and ``extra`` notes (plain data) to ``path`` atomically."""
-    extra = {} if extra is None else extra
-    _plain(extra)
-    payload = {"format": FORMAT, "architecture": architecture(model), "extra": extra,
-               "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
-    return atomic_write(path, lambda f: torch.save(payload, f))
-
-
-def _read(path: str | os.PathLike) -> dict:
+def _read(path: str | os.PathLike) -> dict[str, Any]:
+    """The checkpoint's contents (format, architecture, extra, state_dict), or an error that says what to do."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path.resolve()}; write one with save_checkpoint(model, {str(path)!r})")
@@ -91,14 +240,8 @@ def _read(path: str | os.PathLike) -> dict:
                           f"written by save_checkpoint, got a {type(saved).__name__}.")
 
 
-def checkpoint_info(path: str | os.PathLike) -> dict:
-    """The architecture and extra notes stored in a checkpoint, with the shape of each weight tensor."""
-    saved = _read(path)
-    return {"architecture": saved["architecture"], "extra": saved["extra"],
-            "shapes": {k: list(v.shape) for k, v in saved["state_dict"].items()}}
-
-
-def _build(arch: dict | None, path) -> nn.Module:
+def _build(arch: dict[str, Any] | None, path: str | os.PathLike) -> nn.Module:
+    """A new model from a stored architecture (an MLP), or an error saying to pass the model."""
     if arch is None:
         raise CheckpointError(f"{path} is a bare state_dict with no architecture stored, so it cannot be rebuilt. "
                               "Fix: pass the model to load into, e.g. load_checkpoint(path, model=MLP()).")
@@ -107,96 +250,3 @@ def _build(arch: dict | None, path) -> nn.Module:
         raise CheckpointError(f"{path} was saved from {arch}, which load_checkpoint cannot rebuild by itself. "
                               "Fix: build that model yourself and pass it: load_checkpoint(path, model=...).")
     return MLP(tuple(arch["sizes"]), activation=activation)
-
-
-def load_checkpoint(path: str | os.PathLike, model: nn.Module | None = None,
-                    device: torch.device | str = "cpu") -> nn.Module:
-    """Load a checkpoint with ``torch.load(weights_only=True)`` and return the model.
-
-    Args:
-        model: the model to fill; its architecture must match the stored one. By default a new MLP is
-            built from the stored sizes and activation and put on ``device``.
-    Raises:
-        CheckpointError: the file is damaged, is not a checkpoint, or does not fit ``model``.
-    """
-    saved = _read(path)
-    arch, state = saved["architecture"], saved["state_dict"]
-    if model is None:
-        model = _build(arch, path).to(available_device(device))
-    elif arch is not None and architecture(model) != arch:
-        differ = [f"{k}: file {arch.get(k)!r}, your model {architecture(model).get(k)!r}"
-                  for k in sorted(set(arch) | set(architecture(model))) if arch.get(k) != architecture(model).get(k)]
-        fix = (f"build MLP(sizes={tuple(arch['sizes'])}, activation=nn.{arch['activation']}), or call "
-               "load_checkpoint(path) without a model to rebuild it" if arch.get("class") == "MLP"
-               else "build the model the checkpoint was saved from")
-        raise CheckpointError(f"{path} was saved from a different architecture ({'; '.join(differ)}). Fix: {fix}.")
-    mine = model.state_dict()
-    problems = [f"{k} missing from the file" for k in mine if k not in state]
-    problems += [f"{k} in the file but not in the model" for k in state if k not in mine]
-    problems += [f"{k} is {list(state[k].shape)} in the file but {list(mine[k].shape)} in the model"
-                 for k in state if k in mine and state[k].shape != mine[k].shape]
-    if problems:
-        raise CheckpointError(f"{path} does not fit this model: " + "; ".join(problems[:4])
-                              + ". Fix: build the model with the architecture the checkpoint was saved from.")
-    model.load_state_dict(state)
-    return model
-
-
-def export_model(model: nn.Module, path: str | os.PathLike, example: torch.Tensor | None = None) -> Path:
-    """Export a CPU copy of ``model`` (eval mode, any batch size) with torch.export and save it atomically.
-
-    ``example`` is one input batch; for an MLP it defaults to zeros of shape [2, 1, 28, 28].
-    The file loads with ``load_exported`` (plain torch, no course_utils needed). It records no
-    source locations, so it holds no paths of this machine and its bytes do not depend on them.
-    """
-    if example is None:
-        if not isinstance(model, MLP) or model.sizes[0] != 784:
-            raise ValueError("pass example=, a batch of inputs of the shape the model takes")
-        example = torch.zeros(2, 1, 28, 28)
-    frozen = copy.deepcopy(model).cpu().eval()  # the learner's model is neither moved nor switched to eval
-    program = torch.export.export(frozen, (example.cpu(),), dynamic_shapes=({0: torch.export.Dim("batch")},))
-    for node in program.graph_module.graph.nodes:
-        # torch.export records the source file and line of every operation, absolute paths of this
-        # machine included; a file to ship should not carry them (and its bytes should not depend
-        # on where the code lives)
-        node.meta.pop("stack_trace", None)
-    return atomic_write(path, lambda f: torch.export.save(program, f))
-
-
-def load_exported(path: str | os.PathLike) -> nn.Module:
-    """The callable module inside a file written by ``export_model`` (``torch.export.load(path).module()``)."""
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"no exported model at {Path(path).resolve()}; write one with export_model(model, path)")
-    return torch.export.load(str(path)).module()
-
-
-@dataclass
-class Prediction:
-    """What ``predict`` found: class probabilities [10] (None when there was no digit) and how it got there."""
-
-    probabilities: torch.Tensor | None
-    steps: list[str] = field(default_factory=list)
-    image: torch.Tensor | None = None  # [1, 28, 28]: what the model saw
-    message: str = ""
-
-    @property
-    def digit(self) -> int | None:
-        return None if self.probabilities is None else int(self.probabilities.argmax())
-
-    def __str__(self) -> str:
-        head = self.message or f"digit {self.digit} ({self.probabilities.max().item():.1%} probability)"
-        return head + "".join(f"\n  {i}. {s}" for i, s in enumerate(self.steps, 1))
-
-
-@torch.no_grad()
-def predict(model: nn.Module, image, device: torch.device | str = "cpu") -> Prediction:
-    """Preprocess ``image`` (see ``preprocess``), run ``model`` (a module or an exported one) and explain."""
-    try:
-        x, steps = preprocess(image)
-    except NoDigitFound as err:
-        return Prediction(None, err.steps, None, str(err))
-    device = model_on_device(model, device)
-    exported = isinstance(model, torch.fx.GraphModule)  # exported programs are always in eval mode
-    with contextlib.nullcontext() if exported else eval_mode(model):
-        scores = model(x[None].to(device))[0].float().cpu()  # [1, 1, 28, 28] -> [10]
-    return Prediction(torch.softmax(scores, dim=0), steps, x)

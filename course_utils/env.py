@@ -26,7 +26,10 @@ def pick_device(prefer: str | None = None) -> torch.device:
     """Choose the fastest available device: cuda, then mps, then cpu.
 
     Args:
-        prefer: force a device ("cuda", "mps" or "cpu"); an unavailable choice raises ValueError.
+        prefer: force a device ("cuda", "mps" or "cpu") instead of the fastest.
+
+    Raises:
+        ValueError: when ``prefer`` is none of these, or a device this machine does not have.
     """
     if prefer is not None:
         return available_device(one_of(prefer, "prefer", ("cuda", "mps", "cpu")), "prefer")

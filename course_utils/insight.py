@@ -15,23 +15,6 @@ from ._validate import image_batch, learning_rate, model_on_device, number, posi
 from .models import MLP, eval_mode
 
 
-def _record(model: nn.Module, images: torch.Tensor, modules: dict[str, nn.Module],
-            device: torch.device) -> tuple[torch.Tensor, dict[str, list[torch.Tensor]]]:
-    """Run the model once with a forward hook on each module; returns (model output, outputs per name)."""
-    outputs: dict[str, list[torch.Tensor]] = {name: [] for name in modules}
-    handles = []
-    try:
-        for name, module in modules.items():
-            # A forward hook is called as hook(module, inputs, output) right after module.forward.
-            handles.append(module.register_forward_hook(
-                lambda _module, _inputs, output, name=name: outputs[name].append(output)))
-        result = model(images.to(device))
-    finally:
-        for handle in handles:
-            handle.remove()
-    return result, outputs
-
-
 @torch.no_grad()
 def get_activations(model: nn.Module, images: torch.Tensor, device: torch.device | str = "cpu",
                     modules: Sequence[str] | None = None) -> dict[str, torch.Tensor]:
@@ -46,6 +29,7 @@ def get_activations(model: nn.Module, images: torch.Tensor, device: torch.device
         modules: names of submodules to record instead (e.g. ``["layer1"]`` gives layer1's output
             before the sigmoid). A module that runs several times in one forward pass gets keys
             ``name``, ``name#2``, ``name#3``...
+
     Returns:
         A dict of CPU tensors [N, neurons], computed in eval mode without gradients. The hooks are
         removed before returning, even when the forward pass fails.
@@ -86,9 +70,11 @@ def find_preferred_inputs(model: nn.Module, layer: str, neurons: Sequence[int], 
     Args:
         layer: name of the submodule whose output to maximise, e.g. "layer1" or "layer3" (the scores).
         neurons: which neurons of that layer, one image each (all optimised together as one batch).
-        steps, lr: Adam steps on the pixels and their step size.
+        steps: how many Adam steps the pixels take.
+        lr: the size of each step.
         l2: strength of the penalty on the image's squared size.
         start: starting images [len(neurons), 1, 28, 28]; by default a plain mid-grey (0.5).
+
     Returns:
         (images [K, 1, 28, 28] on the CPU, the neurons' final outputs [K]). The model's weights and
         mode are untouched.
@@ -131,3 +117,20 @@ def find_preferred_inputs(model: nn.Module, layer: str, neurons: Sequence[int], 
         for p, flag in zip(model.parameters(), weights_grad):
             p.requires_grad_(flag)
     return x.detach().cpu(), value.detach().cpu()
+
+
+def _record(model: nn.Module, images: torch.Tensor, modules: dict[str, nn.Module],
+            device: torch.device) -> tuple[torch.Tensor, dict[str, list[torch.Tensor]]]:
+    """Run the model once with a forward hook on each module; returns (model output, outputs per name)."""
+    outputs: dict[str, list[torch.Tensor]] = {name: [] for name in modules}
+    handles = []
+    try:
+        for name, module in modules.items():
+            # A forward hook is called as hook(module, inputs, output) right after module.forward.
+            handles.append(module.register_forward_hook(
+                lambda _module, _inputs, output, name=name: outputs[name].append(output)))
+        result = model(images.to(device))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return result, outputs

@@ -1,13 +1,19 @@
-"""The course's networks."""
+"""The course's networks: MLP (3Blue1Brown's 784-16-16-10), SimpleCNN (the guide's) and AdvancedCNN.
+
+An activation is always named by its torch.nn class, ``activation=nn.Sigmoid`` (or ``nn.Tanh``,
+``nn.ReLU``), here as in ``fit_seeds`` and the neuron explorer. At the bottom: ``eval_mode`` and
+``train_mode``, the context managers the training helpers use to put a model back in the mode it
+came in.
+"""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import torch
 from torch import nn
 
-from ._validate import activation_module, image_batch, layer_sizes
+from ._validate import activation_module, image_batch, layer_sizes, one_of
 
 
 class MLP(nn.Module):
@@ -16,9 +22,15 @@ class MLP(nn.Module):
     The layers are named as in the learning guide (layer1, layer2, layer3), so its code for peeking
     at ``model.layer1.weight`` works unchanged. ``sizes`` and ``activation`` let later chapters try
     other widths, depths and activations with the same class.
+
+    Args:
+        sizes: the number of neurons per layer, inputs first and the 10 scores last.
+        activation: a torch.nn activation class such as nn.Sigmoid, nn.Tanh or nn.ReLU (or an instance
+            of one), used after every layer but the last.
     """
 
-    def __init__(self, sizes: tuple[int, ...] = (784, 16, 16, 10), activation: type[nn.Module] = nn.Sigmoid):
+    def __init__(self, sizes: tuple[int, ...] = (784, 16, 16, 10),
+                 activation: type[nn.Module] | nn.Module = nn.Sigmoid):
         super().__init__()
         self.sizes = sizes = layer_sizes(sizes)
         for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1):
@@ -27,26 +39,17 @@ class MLP(nn.Module):
 
     @property
     def layers(self) -> list[nn.Linear]:
+        """The linear layers in order: layer1, layer2, ..."""
         return [getattr(self, f"layer{i}") for i in range(1, len(self.sizes))]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Scores [B, 10] for a batch of images [B, 1, 28, 28] (or flat [B, 784])."""
         image_batch(x, type(self).__name__, values=self.sizes[0])
         x = torch.flatten(x, start_dim=1)          # [B, 1, 28, 28] -> [B, 784]
         *hidden, last = self.layers
         for layer in hidden:
             x = self.activation(layer(x))          # [B, n_in] -> [B, n_out]
         return last(x)                             # [B, 16] -> [B, 10] raw scores (logits)
-
-
-@contextlib.contextmanager
-def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
-    """Run the block with ``model`` in eval mode, then put back the mode it had (even after an error)."""
-    was_training = model.training
-    model.eval()
-    try:
-        yield model
-    finally:
-        model.train(was_training)
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -59,9 +62,13 @@ class SimpleCNN(nn.Module):
 
     Padding 1 keeps each conv's output the size of its input, so the two 2x2 max-pools take a
     28x28 image to 14x14, then 7x7; the dense layer sees 32 x 7 x 7 = 1,568 numbers.
+
+    Args:
+        channels: the number of filters of the two convolutions.
+        activation: a torch.nn activation class (or an instance of one), used after each convolution.
     """
 
-    def __init__(self, channels: tuple[int, int] = (16, 32), activation: type[nn.Module] = nn.ReLU):
+    def __init__(self, channels: tuple[int, int] = (16, 32), activation: type[nn.Module] | nn.Module = nn.ReLU):
         super().__init__()
         c1, c2 = channels
         self.conv1 = nn.Conv2d(1, c1, kernel_size=3, padding=1)
@@ -71,6 +78,7 @@ class SimpleCNN(nn.Module):
         self.fc = nn.Linear(c2 * 7 * 7, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Scores [B, 10] for a batch of 28x28 images [B, 1, 28, 28]."""
         image_batch(x, type(self).__name__, channels=1, pooled=(2, 7))
         x = self.pool(self.activation(self.conv1(x)))   # [B, 1, 28, 28] -> [B, 16, 28, 28] -> [B, 16, 14, 14]
         x = self.pool(self.activation(self.conv2(x)))   # -> [B, 32, 14, 14] -> [B, 32, 7, 7]
@@ -91,6 +99,9 @@ class AdvancedCNN(nn.Module):
     flatten -> dense -> 10 scores. Batch normalisation keeps every layer's outputs at a steady scale,
     which lets it train fast with large learning rates; pooling down to 3x3 before flattening keeps
     the dense layer small (64 x 3 x 3 = 576 inputs).
+
+    Args:
+        channels: the number of filters of the four conv blocks.
     """
 
     def __init__(self, channels: tuple[int, int, int, int] = (16, 32, 32, 64)):
@@ -102,9 +113,41 @@ class AdvancedCNN(nn.Module):
         self.fc = nn.Linear(c4 * 3 * 3, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Scores [B, 10] for a batch of 28x28 images [B, 1, 28, 28]."""
         image_batch(x, type(self).__name__, channels=1, pooled=(3, 3))
         x = self.pool(self.block1(x))                   # [B, 1, 28, 28] -> [B, 16, 14, 14]
         x = self.pool(self.block3(self.block2(x)))      # -> [B, 32, 14, 14] -> [B, 32, 7, 7]
         x = self.pool(self.block4(x))                   # -> [B, 64, 7, 7] -> [B, 64, 3, 3]
         x = torch.flatten(x, start_dim=1)               # -> [B, 576]
         return self.fc(x)                               # -> [B, 10]
+
+# ---------------------------------------------------------------- plumbing: train/eval mode, activation classes
+
+
+def eval_mode(model: nn.Module) -> contextlib.AbstractContextManager[nn.Module]:
+    """Run the block with ``model`` in eval mode, then put back the mode it had (even after an error)."""
+    return _mode(model, training=False)
+
+
+def train_mode(model: nn.Module) -> contextlib.AbstractContextManager[nn.Module]:
+    """Run the block with ``model`` in train mode, then put back the mode it had (even after an error)."""
+    return _mode(model, training=True)
+
+
+@contextlib.contextmanager
+def _mode(model: nn.Module, training: bool) -> Iterator[nn.Module]:
+    was_training = model.training
+    model.train(training)
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
+def activation_class(activation: type[nn.Module], options: Iterable[type[nn.Module]]) -> type[nn.Module]:
+    """``activation`` when it is one of the torch.nn classes ``options`` (as fit_seeds and the neuron explorer
+    take it). A name such as "relu" is refused with the message MLP gives (``_validate.activation_module``),
+    any other class or an instance with the list of ``options``."""
+    if not isinstance(activation, type):
+        activation_module(activation)  # raises for a name: "must be a torch.nn activation class such as ..."
+    return one_of(activation, "activation", options)

@@ -1,21 +1,28 @@
 """The whole network lighting up for one digit, drawn in the style of 3Blue1Brown's videos.
 
 ``draw_network`` draws the input image, every neuron as a circle shaded by its activation, and the
-connections that carry the most signal for this image. ``network_explorer`` adds a slider (and a
-"next mistake" button) to pick the test image, using only ipywidgets API shared by version 7
-(Colab preinstalls 7.7.1) and version 8.
+connections that carry the most signal for this image. ``network_explorer`` draws it for one test
+image as an ordinary figure, then (in a live notebook) adds a slider and a "next mistake" button to
+pick the test image, using only ipywidgets API shared by version 7 (Colab preinstalls 7.7.1) and
+version 8: ``IntSlider``, ``Button``, ``Output`` (the scaffold around them, shared with the neuron
+explorer of course_utils.widgets, is in _explorer).
 """
 from __future__ import annotations
 
 import io
+from types import ModuleType
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 from PIL import Image as PILImage
 
+from ._explorer import Explorer
 from ._validate import image_batch, int_in_range, matching_labels, non_negative_int
 from .insight import get_activations
 from .models import MLP
@@ -25,29 +32,12 @@ MAX_DRAWN_NEURONS = 32
 HEIGHT, IMAGE_SIZE, LAYER_GAP = 10.0, 6.0, 3.4   # drawing units: the image is IMAGE_SIZE wide
 
 
-def _positions(n: int, x: float) -> np.ndarray:
-    """[n, 2] centres of n neurons stacked in a column at ``x``, centred vertically."""
-    gap = min(HEIGHT / max(n, 1), 0.9)
-    ys = HEIGHT / 2 + (np.arange(n)[::-1] - (n - 1) / 2) * gap
-    return np.stack([np.full(n, x), ys], axis=1)
-
-
-def _pixel_positions() -> np.ndarray:
-    """[784, 2] centres of the input pixels in the drawn image (row by row, like the flattened input)."""
-    step, top = IMAGE_SIZE / 28, HEIGHT / 2 + IMAGE_SIZE / 2
-    rows, cols = np.divmod(np.arange(784), 28)
-    return np.stack([(cols + 0.5) * step, top - (rows + 0.5) * step], axis=1)
-
-
-def _strongest(flow: torch.Tensor, k: int) -> list[tuple[int, int, float]]:
-    """The k edges (target, source, signed value) with the largest |flow| from an [out, in] tensor."""
-    values, flat = flow.abs().flatten().topk(min(k, flow.numel()))
-    return [(int(i) // flow.shape[1], int(i) % flow.shape[1], float(flow.flatten()[i])) for i in flat[values > 0]]
-
-
-def network_state(model: MLP, image: torch.Tensor, device: torch.device | str = "cpu") -> dict:
+def network_state(model: MLP, image: torch.Tensor, device: torch.device | str = "cpu") -> dict[str, Any]:
     """Everything ``draw_network`` shows for one image, as plain CPU tensors.
 
+    Args:
+        model: the course's MLP taking 784 inputs, no layer wider than 32 neurons.
+        image: one digit, [1, 28, 28], [28, 28] or [784], pixels in 0-1.
     Returns:
         ``{"input": [784], "hidden": [a1, a2, ...], "probs": [10], "flows": [[out, in] per layer]}``,
         where a flow is weight x incoming activation: how much each connection pushes its target
@@ -73,7 +63,7 @@ def network_state(model: MLP, image: torch.Tensor, device: torch.device | str = 
 
 
 def draw_network(model: MLP, image: torch.Tensor, device: torch.device | str = "cpu", label: int | None = None,
-                 ax=None, edges: int = 40):
+                 ax: Axes | None = None, edges: int = 40) -> Axes:
     """Draw the MLP working on one image: pixels, neurons shaded by activation, strongest connections.
 
     Each neuron is a circle, black for activation 0 and white for 1 (the outputs are shaded by their
@@ -82,9 +72,12 @@ def draw_network(model: MLP, image: torch.Tensor, device: torch.device | str = "
     they push it down, thicker for more. The predicted digit's circle is ringed in gold.
 
     Args:
+        model: the course's MLP taking 784 inputs, no layer wider than 32 neurons.
         image: one digit, [1, 28, 28], [28, 28] or [784], pixels in 0-1.
+        device: where the model's parameters are.
         label: the true digit, shown in the title when given.
         ax: axes to draw on; by default a new (8, 4.6) figure.
+        edges: how many connections to draw per layer (the strongest ones).
     Returns:
         The axes.
     """
@@ -132,35 +125,22 @@ def draw_network(model: MLP, image: torch.Tensor, device: torch.device | str = "
     return ax
 
 
-def _display(obj) -> None:
-    from IPython.display import display
-
-    display(obj)
-
-
-def compact_png(fig, colors: int = 128) -> bytes:
-    """The figure as a PNG with at most ``colors`` colours: the same look at about a fifth of the bytes
-    (hundreds of antialiased lines make an ordinary PNG of this drawing large)."""
-    raw = io.BytesIO()
-    fig.savefig(raw, format="png", dpi=100, bbox_inches="tight", facecolor=fig.get_facecolor())
-    small = PILImage.open(raw).convert("RGB").quantize(colors, method=PILImage.Quantize.FASTOCTREE,
-                                                       dither=PILImage.Dither.NONE)
-    out = io.BytesIO()
-    small.save(out, format="png", optimize=True)
-    return out.getvalue()
-
-
-class NetworkExplorer:
+class NetworkExplorer(Explorer):
     """The network drawing for a chosen image, with a slider and a "next mistake" button.
 
     Made by :func:`network_explorer`. ``update(index)`` draws image ``index``; ``slider``, ``button``
-    and ``view`` are the widgets (None until ``connect`` runs or when ipywidgets is missing).
+    and ``output`` are the widgets and ``view`` holds them (None until the controls are built, or when
+    ipywidgets is missing). ``static_figure`` is the drawing of the starting image, ``figure`` the latest.
     """
 
-    def __init__(self, model: MLP, images: torch.Tensor, labels: torch.Tensor | None, device, edges: int):
+    controls_name = "the slider"
+
+    def __init__(self, model: MLP, images: torch.Tensor, labels: torch.Tensor | None,
+                 device: torch.device | str, edges: int):
+        super().__init__()
         self.model, self.images, self.labels, self.device, self.edges = model, images, labels, device, edges
-        self.slider = self.button = self.output = self.view = None
-        self.figure, self._wrong = None, None
+        self.slider = self.button = self.output = None
+        self._wrong: list[int] | None = None
 
     def update(self, index: int) -> None:
         """Draw the network for image ``index`` and display it (as a compact PNG); kept as ``self.figure``."""
@@ -169,9 +149,7 @@ class NetworkExplorer:
         label = None if self.labels is None else int(self.labels[index])
         ax = draw_network(self.model, self.images[index], self.device, label=label, edges=self.edges)
         ax.text(0, HEIGHT + 0.2, f"test image #{index}", color="#bbbbbb", fontsize=8)
-        self.figure = ax.figure
-        _display(Image(data=compact_png(self.figure)))
-        plt.close(self.figure)   # shown once by the display above, not again at the end of the cell
+        self.show(ax.figure, Image(data=compact_png(ax.figure)))
 
     def next_mistake(self, after: int) -> int | None:
         """Index of the first misclassified image after ``after`` (wrapping around), or None."""
@@ -183,34 +161,30 @@ class NetworkExplorer:
         later = [i for i in self._wrong if i > after]
         return (later or self._wrong or [None])[0]
 
-    def connect(self, index: int) -> None:
-        """Build the slider, the button and the live drawing area (ipywidgets 7 or 8) into ``self.view``."""
-        import ipywidgets as widgets
-
+    def controls(self, widgets: ModuleType) -> tuple[list[Any], Any]:
+        """The image slider and the "next mistake" button, and the output area the drawing is redrawn in."""
+        (index,) = self.start
         self.slider = widgets.IntSlider(value=index, min=0, max=len(self.images) - 1, description="test image",
                                         continuous_update=False)
         self.button = widgets.Button(description="next mistake", disabled=self.labels is None)
         self.output = widgets.Output()
 
-        def redraw(change):
+        def redraw(change: dict[str, Any]) -> None:
             with self.output:
                 self.output.clear_output(wait=True)
                 self.update(change["new"])
 
-        def jump(_button):
+        def jump(_button: Any) -> None:
             found = self.next_mistake(self.slider.value)
             if found is not None:
                 self.slider.value = found
 
         self.slider.observe(redraw, names="value")
         self.button.on_click(jump)
-        self.view = widgets.VBox([widgets.HBox([self.slider, self.button]), self.output])
+        return [self.slider, self.button], self.output
 
     def __repr__(self) -> str:
         return f"NetworkExplorer({len(self.images)} images, sizes={self.model.sizes})"
-
-    def _ipython_display_(self) -> None:
-        pass  # network_explorer() has already displayed the figure and the controls
 
 
 def network_explorer(model: MLP, images: torch.Tensor, labels: torch.Tensor | None = None,
@@ -223,7 +197,12 @@ def network_explorer(model: MLP, images: torch.Tensor, labels: torch.Tensor | No
     and a "next mistake" button follow; the drawing for the picked image appears below them.
 
     Args:
-        images: [N, 1, 28, 28] test images; labels: their digits (optional).
+        model: the course's MLP taking 784 inputs, no layer wider than 32 neurons.
+        images: [N, 1, 28, 28] test images.
+        labels: their digits (optional; the "next mistake" button needs them).
+        device: where the model's parameters are.
+        index: the image drawn first.
+        edges: how many connections to draw per layer.
         interactive: False draws only the static figure.
     Returns:
         The NetworkExplorer (``update(i)`` redraws; ``slider`` and ``button`` are the controls).
@@ -233,13 +212,39 @@ def network_explorer(model: MLP, images: torch.Tensor, labels: torch.Tensor | No
         matching_labels(images, labels)
     index = int_in_range(index, "index", 0, len(images) - 1)
     explorer = NetworkExplorer(model, images, labels, device, edges)
-    explorer.update(index)
-    if interactive:
-        try:
-            explorer.connect(index)
-        except ImportError:
-            print("ipywidgets is not installed, so only the static figure is shown "
-                  "(pip install ipywidgets for the slider).")
-            return explorer
-        _display(explorer.view)
+    explorer.launch((index,), interactive)
     return explorer
+
+# ---------------------------------------------------------------- plumbing: compact PNGs, where things are drawn
+
+
+def compact_png(fig: Figure, colors: int = 128) -> bytes:
+    """The figure as a PNG with at most ``colors`` colours: the same look at about a fifth of the bytes
+    (hundreds of antialiased lines make an ordinary PNG of this drawing large)."""
+    raw = io.BytesIO()
+    fig.savefig(raw, format="png", dpi=100, bbox_inches="tight", facecolor=fig.get_facecolor())
+    small = PILImage.open(raw).convert("RGB").quantize(colors, method=PILImage.Quantize.FASTOCTREE,
+                                                       dither=PILImage.Dither.NONE)
+    out = io.BytesIO()
+    small.save(out, format="png", optimize=True)
+    return out.getvalue()
+
+
+def _positions(n: int, x: float) -> np.ndarray:
+    """[n, 2] centres of n neurons stacked in a column at ``x``, centred vertically."""
+    gap = min(HEIGHT / max(n, 1), 0.9)
+    ys = HEIGHT / 2 + (np.arange(n)[::-1] - (n - 1) / 2) * gap
+    return np.stack([np.full(n, x), ys], axis=1)
+
+
+def _pixel_positions() -> np.ndarray:
+    """[784, 2] centres of the input pixels in the drawn image (row by row, like the flattened input)."""
+    step, top = IMAGE_SIZE / 28, HEIGHT / 2 + IMAGE_SIZE / 2
+    rows, cols = np.divmod(np.arange(784), 28)
+    return np.stack([(cols + 0.5) * step, top - (rows + 0.5) * step], axis=1)
+
+
+def _strongest(flow: torch.Tensor, k: int) -> list[tuple[int, int, float]]:
+    """The k edges (target, source, signed value) with the largest |flow| from an [out, in] tensor."""
+    values, flat = flow.abs().flatten().topk(min(k, flow.numel()))
+    return [(int(i) // flow.shape[1], int(i) % flow.shape[1], float(flow.flatten()[i])) for i in flat[values > 0]]

@@ -1,7 +1,8 @@
 """Small matplotlib helpers. Each takes an ``ax`` (or a grid of axes) and returns it."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -9,32 +10,23 @@ import torch
 
 from ._validate import interval, positive_int
 
-
-def _grid(n: int, ncols: int, axes, size: float, what: str):
-    """(axes, flat): the given axes or a new grid of ``ncols`` columns, and all of them in a flat array, turned off."""
-    ncols = positive_int(ncols, "ncols")
-    if axes is None:
-        nrows = -(-n // ncols)
-        _, axes = plt.subplots(nrows, min(ncols, n), figsize=(size * min(ncols, n), size * 1.15 * nrows),
-                               squeeze=False)
-    flat = np.asarray(axes).ravel()
-    if len(flat) < n:
-        raise ValueError(f"got {len(flat)} axes for {n} {what}")
-    for ax in flat:
-        ax.axis("off")
-    return axes, flat
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 
 def show_digits(images: torch.Tensor, labels: Sequence[int] | torch.Tensor | None = None,
-                predictions: Sequence[int] | torch.Tensor | None = None, ncols: int = 8, axes=None,
-                size: float = 1.2):
+                predictions: Sequence[int] | torch.Tensor | None = None, ncols: int = 8,
+                axes: np.ndarray | Sequence[Axes] | None = None, size: float = 1.2) -> np.ndarray | Sequence[Axes]:
     """Draw digits in a grid, titled with their labels; with ``predictions``, green when right, red when wrong.
 
     Args:
         images: [N, 28, 28] or [N, 1, 28, 28], any real values (shown in grey, black = 0).
         labels: the true digits, shown as titles.
         predictions: the model's digits; the title becomes "label→prediction".
+        ncols: images per row of the new figure.
         axes: an existing array of at least N axes; by default a new figure is made.
+        size: inches per image in the new figure.
+
     Returns:
         The array of axes.
     """
@@ -60,9 +52,20 @@ def show_digits(images: torch.Tensor, labels: Sequence[int] | torch.Tensor | Non
     return axes
 
 
-def bar_chart(values: Sequence[float] | torch.Tensor, ax=None, labels: Sequence[str] | None = None,
-              title: str = "", ylabel: str = "", highlight: int | None = None, fmt: str = "{:,.0f}"):
-    """A bar per value (digits 0-9 by default) with the value printed on each bar."""
+def bar_chart(values: Sequence[float] | torch.Tensor, ax: Axes | None = None, labels: Sequence[str] | None = None,
+              title: str = "", ylabel: str = "", highlight: int | None = None, fmt: str = "{:,.0f}") -> Axes:
+    """A bar per value (digits 0-9 by default) with the value printed on each bar.
+
+    Args:
+        values: the bar heights.
+        ax: where to draw; by default a new figure is made.
+        labels: one label per bar; by default 0, 1, 2, ...
+        highlight: the index of a bar drawn in orange instead of blue.
+        fmt: how each value is written on its bar, as for ``fmt.format(value)``.
+
+    Returns:
+        The axes.
+    """
     values = [float(v) for v in torch.as_tensor(values).detach().cpu().flatten()]
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 2.8))
@@ -76,9 +79,18 @@ def bar_chart(values: Sequence[float] | torch.Tensor, ax=None, labels: Sequence[
     return ax
 
 
-def plot_curves(curves: dict[str, Sequence[float]], ax=None, xlabel: str = "epoch", ylabel: str = "",
-                title: str = "", logy: bool = False):
-    """One line per named series (e.g. {"train loss": [...], "test loss": [...]}), x starting at 1."""
+def plot_curves(curves: dict[str, Sequence[float]], ax: Axes | None = None, xlabel: str = "epoch", ylabel: str = "",
+                title: str = "", logy: bool = False) -> Axes:
+    """One line per named series (e.g. {"train loss": [...], "test loss": [...]}), x starting at 1.
+
+    Args:
+        curves: name -> values, one per epoch (or step); the names go into the legend.
+        ax: where to draw; by default a new figure is made.
+        logy: a logarithmic y axis, for losses that shrink by factors.
+
+    Returns:
+        The axes.
+    """
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3))
     for name, ys in curves.items():
@@ -95,17 +107,22 @@ def plot_curves(curves: dict[str, Sequence[float]], ax=None, xlabel: str = "epoc
     return ax
 
 
-def plot_descent_paths(loss_fn, paths: dict[str, Sequence | torch.Tensor], ax=None,
+def plot_descent_paths(loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                       paths: dict[str, Sequence[Sequence[float]] | torch.Tensor], ax: Axes | None = None,
                        xlim: tuple[float, float] = (-5.0, 5.0), ylim: tuple[float, float] = (-3.0, 3.0),
-                       levels: int | Sequence[float] = 15, resolution: int = 200, title: str = ""):
+                       levels: int | Sequence[float] = 15, resolution: int = 200, title: str = "") -> Axes:
     """Contour lines of a loss of two weights, with one gradient-descent path per name drawn on top.
 
     Args:
         loss_fn: ``loss_fn(w1, w2)`` -> loss, elementwise on two tensors of the same shape (it is called
             once on a grid of points, so write it with tensor arithmetic, e.g. ``0.5 * w1**2 + 2 * w2**2``).
         paths: name -> positions visited, shape [T, 2] (start first). Points outside the limits are cut off.
-        xlim, ylim: the window of (w1, w2) shown.
+        ax: where to draw; by default a new figure is made.
+        xlim: the range of w1 shown.
+        ylim: the range of w2 shown.
         levels: number of contour lines, or their loss values.
+        resolution: grid points per side at which ``loss_fn`` is evaluated.
+
     Returns:
         The axes.
     """
@@ -141,12 +158,19 @@ def plot_descent_paths(loss_fn, paths: dict[str, Sequence | torch.Tensor], ax=No
     return ax
 
 
-def show_weights(weights: torch.Tensor, ncols: int = 8, axes=None, size: float = 1.1,
-                 titles: Sequence[str] | None = None):
+def show_weights(weights: torch.Tensor, ncols: int = 8, axes: np.ndarray | Sequence[Axes] | None = None,
+                 size: float = 1.1, titles: Sequence[str] | None = None) -> np.ndarray | Sequence[Axes]:
     """Draw each row of a [N, 784] weight matrix (e.g. ``model.layer1.weight``) as a 28x28 picture.
 
     Blue pixels have positive weights (ink there pushes the neuron up), red negative ones, white
     zero; each picture gets its own symmetric colour scale.
+
+    Args:
+        weights: one row of 784 weights per neuron, [N, 784].
+        ncols: pictures per row of the new figure.
+        axes: an existing array of at least N axes; by default a new figure is made.
+        size: inches per picture in the new figure.
+        titles: one title per picture; by default the neuron's index.
 
     Returns:
         The array of axes.
@@ -165,7 +189,8 @@ def show_weights(weights: torch.Tensor, ncols: int = 8, axes=None, size: float =
 
 
 def show_predictions(images: torch.Tensor, labels: Sequence[int] | torch.Tensor, scores: torch.Tensor,
-                     ncols: int = 8, axes=None, size: float = 1.2):
+                     ncols: int = 8, axes: np.ndarray | Sequence[Axes] | None = None,
+                     size: float = 1.2) -> np.ndarray | Sequence[Axes]:
     """A grid of digits titled "label→prediction" and the model's confidence, green when right, red when wrong.
 
     Args:
@@ -173,6 +198,10 @@ def show_predictions(images: torch.Tensor, labels: Sequence[int] | torch.Tensor,
         labels: the true digits.
         scores: the model's raw scores [N, 10]; the prediction is the argmax and the confidence its softmax
             probability.
+        ncols: images per row of the new figure.
+        axes: an existing array of at least N axes; by default a new figure is made.
+        size: inches per image in the new figure.
+
     Returns:
         The array of axes.
     """
@@ -187,11 +216,20 @@ def show_predictions(images: torch.Tensor, labels: Sequence[int] | torch.Tensor,
     return axes
 
 
-def plot_confusion_matrix(matrix: torch.Tensor, ax=None, title: str = "", class_names: Sequence[str] | None = None):
+def plot_confusion_matrix(matrix: torch.Tensor, ax: Axes | None = None, title: str = "",
+                          class_names: Sequence[str] | None = None) -> Axes:
     """Counts of (true class, predicted class) as a grid: rows true, columns predicted, every count written.
 
     The colour scale stops at the largest off-diagonal count, so the mistakes stay visible next to the
     much larger diagonal (the correct predictions).
+
+    Args:
+        matrix: [classes, classes] counts, e.g. from ``course_utils.training.confusion_matrix``.
+        ax: where to draw; by default a new figure is made.
+        class_names: the tick labels; by default 0, 1, 2, ...
+
+    Returns:
+        The axes.
     """
     matrix = torch.as_tensor(matrix).detach().cpu()
     if matrix.dim() != 2 or matrix.shape[0] != matrix.shape[1]:
@@ -217,11 +255,15 @@ def plot_confusion_matrix(matrix: torch.Tensor, ax=None, title: str = "", class_
     return ax
 
 
-def show_filters(weights: torch.Tensor, ncols: int = 8, size: float = 0.9, titles: Sequence[str] | None = None):
+def show_filters(weights: torch.Tensor, ncols: int = 8, size: float = 0.9,
+                 titles: Sequence[str] | None = None) -> np.ndarray:
     """Draw small convolution filters ([N, 1, k, k] or [N, k, k], e.g. ``model.conv1.weight``) in a grid.
 
     Blue is positive, red negative, white zero, each filter on its own symmetric scale (as in
-    ``show_weights``). Returns the array of axes.
+    ``show_weights``).
+
+    Returns:
+        The array of axes of the new figure.
     """
     weights = torch.as_tensor(weights).detach().cpu().float()
     if weights.dim() == 4 and weights.shape[1] == 1:
@@ -238,3 +280,19 @@ def show_filters(weights: torch.Tensor, ncols: int = 8, size: float = 0.9, title
             ax.imshow(weights[i].numpy(), cmap="RdBu", vmin=-limit, vmax=limit, interpolation="nearest")
             ax.set_title(titles[i] if titles is not None else str(i), fontsize=8)
     return axes
+
+
+def _grid(n: int, ncols: int, axes: np.ndarray | Sequence[Axes] | None, size: float,
+          what: str) -> tuple[np.ndarray | Sequence[Axes], np.ndarray]:
+    """(axes, flat): the given axes or a new grid of ``ncols`` columns, and all of them in a flat array, turned off."""
+    ncols = positive_int(ncols, "ncols")
+    if axes is None:
+        nrows = -(-n // ncols)
+        _, axes = plt.subplots(nrows, min(ncols, n), figsize=(size * min(ncols, n), size * 1.15 * nrows),
+                               squeeze=False)
+    flat = np.asarray(axes).ravel()
+    if len(flat) < n:
+        raise ValueError(f"got {len(flat)} axes for {n} {what}")
+    for ax in flat:
+        ax.axis("off")
+    return axes, flat

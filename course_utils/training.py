@@ -1,13 +1,16 @@
-"""Training and evaluation loops: train_epoch, evaluate, predict, confusion_matrix, and fit (which
+"""Training and evaluation loops: train_epoch, evaluate, scores_of, confusion_matrix, and fit (which
 returns a History for the plots).
 
 Losses are averaged per sample and accuracies are fractions in [0, 1]. The helpers move each batch
 to the ``device`` you pass; they never move your model or leave it in a different train/eval mode.
+(``scores_of`` gives the raw scores of a batch of images; ``course_utils.deploy.predict`` is the
+prediction for one picture of any kind.)
 """
 from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import torch
@@ -16,12 +19,14 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ._validate import class_indices, model_on_device, optimizer_for, positive_int
-from .models import eval_mode
+from .models import eval_mode, train_mode
+
+Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]  # (images, labels) pairs: a TensorBatches, a DataLoader
 
 
 @dataclass
 class History:
-    """Per-epoch results of ``fit``."""
+    """Per-epoch results of ``fit``: one value per epoch in each list (test lists stay empty without test data)."""
 
     train_loss: list[float] = field(default_factory=list)
     train_acc: list[float] = field(default_factory=list)
@@ -33,62 +38,74 @@ class History:
         return len(self.train_loss)
 
 
-def train_epoch(model: nn.Module, batches, optimizer: torch.optim.Optimizer, device: torch.device | str = "cpu",
-                loss_fn=F.cross_entropy, progress: bool = False, desc: str = "train", bar=None,
-                augment=None, scheduler=None, scaler=None) -> tuple[float, float]:
-    """One pass over ``batches``, updating the model after every batch. Returns (average loss, accuracy).
+def train_epoch(model: nn.Module, batches: Batches, optimizer: torch.optim.Optimizer,
+                device: torch.device | str = "cpu",
+                loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = F.cross_entropy,
+                progress: bool = False, desc: str = "train", bar: tqdm | None = None,
+                augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+                scaler: torch.amp.GradScaler | None = None) -> tuple[float, float]:
+    """One pass over ``batches`` in train mode, updating the model after every batch.
 
-    ``progress=True`` shows a tqdm bar for this epoch; ``bar`` (an open tqdm) is advanced instead, one
-    step per batch (``fit`` uses one bar for all its epochs).
+    The model is put back in the mode it came in afterwards (eval stays eval), even after an error.
 
-    Optional: ``augment`` transforms each batch of images (e.g. RandomShift); ``scheduler`` is stepped
-    after every batch (e.g. OneCycleLR); a ``scaler`` (torch.amp.GradScaler) turns on float16 on CUDA.
+    Args:
+        batches: (images, labels) pairs; each is moved to ``device``.
+        loss_fn: ``loss_fn(scores, labels)``, averaged over the batch.
+        progress: show a tqdm bar for this epoch.
+        desc: the bar's label.
+        bar: an open tqdm to advance one step per batch instead (``fit`` uses one bar for all its epochs).
+        augment: transforms each batch of images, e.g. ``RandomShift``.
+        scheduler: stepped after every batch, e.g. OneCycleLR.
+        scaler: a torch.amp.GradScaler; turns on float16 mixed precision (CUDA).
+    Returns:
+        (average loss per sample, accuracy) over the epoch.
     """
     device = model_on_device(model, device)
     optimizer = optimizer_for(model, optimizer)
-    model.train()
     total_loss = torch.zeros((), device=device)
     correct = torch.zeros((), dtype=torch.long, device=device)
     seen = 0
-    for images, labels in (tqdm(batches, desc=desc, leave=False, disable=not progress) if bar is None else batches):
-        if bar is not None:
-            bar.update()
-        images, labels = images.to(device), labels.to(device)
-        if augment is not None:
-            images = augment(images)       # a fresh variation of every training batch
-        optimizer.zero_grad()              # 1. forget the previous batch's gradients
-        with _autocast(device, scaler):    #    (float16 only when a GradScaler is given)
-            scores = model(images)         # 2. forward: [B, ...] -> [B, 10]
-            loss = _loss(loss_fn, scores, labels)  # 3. how wrong, averaged over the batch
-        if scaler is None:
-            loss.backward()                # 4. backprop: fill every parameter's .grad
-            optimizer.step()               # 5. move every parameter against its gradient
-        else:                              # 4-5 in float16: scale the loss up so tiny gradients survive
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-        if scheduler is not None:
-            scheduler.step()
-        total_loss += loss.detach() * len(labels)
-        correct += (scores.argmax(dim=1) == labels).sum()
-        seen += len(labels)
+    with train_mode(model):
+        for images, labels in (tqdm(batches, desc=desc, leave=False, disable=not progress) if bar is None
+                               else batches):
+            if bar is not None:
+                bar.update()
+            images, labels = images.to(device), labels.to(device)
+            if augment is not None:
+                images = augment(images)       # a fresh variation of every training batch
+            optimizer.zero_grad()              # 1. forget the previous batch's gradients
+            with _autocast(device, scaler):    #    (float16 only when a GradScaler is given)
+                scores = model(images)         # 2. forward: [B, ...] -> [B, 10]
+                loss = _loss(loss_fn, scores, labels)  # 3. how wrong, averaged over the batch
+            if scaler is None:
+                loss.backward()                # 4. backprop: fill every parameter's .grad
+                optimizer.step()               # 5. move every parameter against its gradient
+            else:                              # 4-5 in float16: scale the loss up so tiny gradients survive
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+            if scheduler is not None:
+                scheduler.step()
+            total_loss += loss.detach() * len(labels)
+            correct += (scores.argmax(dim=1) == labels).sum()
+            seen += len(labels)
     if seen == 0:
         raise ValueError("batches produced no data: check the dataset and batch size")
     return total_loss.item() / seen, correct.item() / seen
 
 
-def _autocast(device: torch.device, scaler):
-    return torch.autocast(device.type, dtype=torch.float16) if scaler is not None else contextlib.nullcontext()
-
-
-def _grad_scaler():  # torch.amp.GradScaler is torch >= 2.3
-    return torch.amp.GradScaler("cuda") if hasattr(torch.amp, "GradScaler") else torch.cuda.amp.GradScaler()
-
-
 @torch.no_grad()
-def evaluate(model: nn.Module, batches, device: torch.device | str = "cpu",
-             loss_fn=F.cross_entropy) -> tuple[float, float]:
-    """Average loss and accuracy over ``batches`` in eval mode without gradients; restores the model's mode."""
+def evaluate(model: nn.Module, batches: Batches, device: torch.device | str = "cpu",
+             loss_fn: Callable[..., torch.Tensor] = F.cross_entropy) -> tuple[float, float]:
+    """Average loss and accuracy over ``batches``, in eval mode and without gradients.
+
+    Args:
+        batches: (images, labels) pairs; each is moved to ``device``.
+        loss_fn: called as ``loss_fn(scores, labels, reduction="sum")`` (as torch's losses take it).
+    Returns:
+        (average loss per sample, accuracy). The model is put back in the mode it came in.
+    """
     device = model_on_device(model, device)
     total_loss, correct, seen = 0.0, 0, 0
     with eval_mode(model):
@@ -104,9 +121,17 @@ def evaluate(model: nn.Module, batches, device: torch.device | str = "cpu",
 
 
 @torch.no_grad()
-def predict(model: nn.Module, images: torch.Tensor, device: torch.device | str = "cpu",
-            batch_size: int = 1000) -> torch.Tensor:
-    """Raw scores [N, 10] for ``images`` (on the CPU), computed in eval mode in chunks."""
+def scores_of(model: nn.Module, images: torch.Tensor, device: torch.device | str = "cpu",
+              batch_size: int = 1000) -> torch.Tensor:
+    """The raw scores (logits) of a batch of images, computed in eval mode in chunks of ``batch_size``.
+
+    Args:
+        images: [N, 1, 28, 28] (or whatever the model takes), on any device; chunks are moved to ``device``.
+    Returns:
+        Scores [N, 10] on the CPU; ``.argmax(dim=1)`` gives the predicted digits. The model is put back
+        in the mode it came in. (For one picture of any kind, with the steps explained, use
+        ``course_utils.deploy.predict``.)
+    """
     device = model_on_device(model, device)
     batch_size = positive_int(batch_size, "batch_size")
     with eval_mode(model):
@@ -114,7 +139,12 @@ def predict(model: nn.Module, images: torch.Tensor, device: torch.device | str =
 
 
 def confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor, num_classes: int = 10) -> torch.Tensor:
-    """Counts [num_classes, num_classes]: row = true class, column = predicted class (int64, on the CPU)."""
+    """Counts [num_classes, num_classes]: row = true class, column = predicted class (int64, on the CPU).
+
+    Args:
+        labels: the true classes [N].
+        predictions: the predicted classes [N], e.g. ``scores_of(model, images).argmax(dim=1)``.
+    """
     num_classes = positive_int(num_classes, "num_classes")
     labels, predictions = torch.as_tensor(labels).cpu().long(), torch.as_tensor(predictions).cpu().long()
     if labels.shape != predictions.shape or labels.dim() != 1:
@@ -125,17 +155,27 @@ def confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor, num_classe
     return torch.bincount(labels * num_classes + predictions, minlength=num_classes ** 2).view(num_classes, num_classes)
 
 
-def fit(model: nn.Module, train_batches, optimizer: torch.optim.Optimizer, epochs: int,
-        device: torch.device | str = "cpu", test_batches=None, scheduler=None, loss_fn=F.cross_entropy,
-        progress: bool = True, augment=None, step_scheduler_every_batch: bool = False,
+def fit(model: nn.Module, train_batches: Batches, optimizer: torch.optim.Optimizer, epochs: int,
+        device: torch.device | str = "cpu", test_batches: Batches | None = None,
+        scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+        loss_fn: Callable[..., torch.Tensor] = F.cross_entropy, progress: bool = True,
+        augment: Callable[[torch.Tensor], torch.Tensor] | None = None, step_scheduler_every_batch: bool = False,
         amp: bool = False) -> History:
-    """Train for ``epochs`` epochs, evaluating on ``test_batches`` after each one when given.
+    """Train for ``epochs`` epochs (``train_epoch``), evaluating on ``test_batches`` after each one when given.
 
-    ``scheduler`` (optional) is stepped once per epoch, or after every batch with
-    ``step_scheduler_every_batch=True`` (OneCycleLR and other per-step schedules). ``augment`` (optional)
-    transforms each training batch, e.g. ``RandomShift``. ``amp=True`` trains in float16 mixed precision
-    (CUDA only: pass ``amp=(device.type == "cuda")``). One tqdm bar counts the batches of all epochs
-    and shows the epoch with its latest loss and accuracy.
+    One tqdm bar counts the batches of all epochs and shows the epoch with its latest loss and accuracy.
+
+    Args:
+        train_batches, test_batches: (images, labels) pairs, e.g. TensorBatches; test_batches is optional.
+        scheduler: stepped once per epoch, or after every batch with ``step_scheduler_every_batch=True``
+            (OneCycleLR and other per-step schedules).
+        loss_fn: ``loss_fn(scores, labels)`` in training; with test_batches also
+            ``loss_fn(scores, labels, reduction="sum")`` (see ``evaluate``).
+        progress: show the bar.
+        augment: transforms each training batch, e.g. ``RandomShift``.
+        amp: train in float16 mixed precision (CUDA only: pass ``amp=(device.type == "cuda")``).
+    Returns:
+        A History of the per-epoch losses, accuracies and times.
     """
     epochs = positive_int(epochs, "epochs")
     device = model_on_device(model, device)
@@ -170,8 +210,21 @@ def fit(model: nn.Module, train_batches, optimizer: torch.optim.Optimizer, epoch
     bar.close()
     return history
 
+# ---------------------------------------------------------------- plumbing: mixed precision, loss errors
 
-def _loss(loss_fn, scores: torch.Tensor, labels: torch.Tensor, **kwargs) -> torch.Tensor:
+
+def _autocast(device: torch.device, scaler: torch.amp.GradScaler | None) -> contextlib.AbstractContextManager:
+    """float16 autocast on ``device`` when a GradScaler is given, else a context that does nothing."""
+    return torch.autocast(device.type, dtype=torch.float16) if scaler is not None else contextlib.nullcontext()
+
+
+def _grad_scaler() -> torch.amp.GradScaler:
+    """A CUDA GradScaler (torch.amp.GradScaler is torch >= 2.3; older versions have torch.cuda.amp's)."""
+    return torch.amp.GradScaler("cuda") if hasattr(torch.amp, "GradScaler") else torch.cuda.amp.GradScaler()
+
+
+def _loss(loss_fn: Callable[..., torch.Tensor], scores: torch.Tensor, labels: torch.Tensor,
+          **kwargs: str) -> torch.Tensor:
     """``loss_fn(scores, labels)``; when it fails on labels that are not class indices, a clear error instead."""
     try:
         return loss_fn(scores, labels, **kwargs)

@@ -92,7 +92,7 @@ print(torch.rand(3))
 # ## How exercises and checks work
 #
 # Every chapter ends with exercises. Each one asks you to write the body of a function. The cell
-# under it calls a *check* from `course_utils.checks`, which runs your function on a few inputs
+# under it calls a *check* from `course_utils.exercises`, which runs your function on a few inputs
 # and prints what it expected, what it got, and a hint (taken from the `Hint:` line of the
 # function's docstring unless the check is given one). It never stops the notebook.
 #

@@ -25,9 +25,9 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from course_utils.checks import check_function
 from course_utils.data import mnist_tensors
 from course_utils.env import describe_device, pick_device, seed_everything
+from course_utils.exercises import check_function
 from course_utils.widgets import neuron_explorer, plot_neuron
 
 seed_everything(0)
@@ -261,7 +261,9 @@ plt.show()
 #
 # * `w` sets how steep the switch from 0 to 1 is, and its sign sets the direction;
 # * `b` slides the switch sideways: the output crosses 0.5 where w·x + b = 0, at x = −b/w
-#   (the dotted line).
+#   (the dotted line);
+# * the menu next to them swaps the sigmoid for tanh or ReLU (in code, as everywhere in the
+#   course, an activation is its `torch.nn` class: `neuron_explorer(activation=nn.Tanh)`).
 #
 # The first plot is drawn for the starting values and stays as it is, so there is something to
 # compare with; the sliders and the plot they redraw appear below it. (Viewed on GitHub, only the

@@ -27,9 +27,9 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
-from course_utils.checks import check_function
 from course_utils.data import mnist_tensors
 from course_utils.env import describe_device, pick_device, seed_everything
+from course_utils.exercises import check_function
 from course_utils.models import MLP
 
 seed_everything(0)

@@ -38,9 +38,9 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, RandomSampler
 from tqdm.auto import tqdm
 
-from course_utils.checks import check_function
 from course_utils.data import TensorBatches, mnist_dataset, mnist_tensors
 from course_utils.env import describe_device, pick_device, seed_everything
+from course_utils.exercises import check_function
 from course_utils.models import MLP
 from course_utils.plots import bar_chart, plot_curves
 from course_utils.training import evaluate, fit, train_epoch

@@ -32,13 +32,13 @@ if "google.colab" in sys.modules:
 import matplotlib.pyplot as plt
 import torch
 
-from course_utils.checks import check_function
 from course_utils.data import TensorBatches, mnist_tensors
 from course_utils.env import describe_device, pick_device, seed_everything
+from course_utils.exercises import check_function
 from course_utils.models import MLP
 from course_utils.multiseed import fit_seeds
 from course_utils.plots import bar_chart, plot_confusion_matrix, plot_curves, show_predictions
-from course_utils.training import confusion_matrix, evaluate, fit, predict
+from course_utils.training import confusion_matrix, evaluate, fit, scores_of
 
 seed_everything(0)
 device = pick_device()
@@ -198,7 +198,7 @@ print("outside, model(images).requires_grad =", model(images).requires_grad)
 assert abs(test_accuracy - runs.test_acc[-1][0]) <= 2e-4
 
 # %% [markdown]
-# Same result as `fit_seeds` measured. From now on `predict` from `course_utils.training` gives
+# Same result as `fit_seeds` measured. From now on `scores_of` from `course_utils.training` gives
 # the raw scores of any set of images (it switches to eval mode and no_grad itself, and puts
 # your model back the way it was).
 #
@@ -209,7 +209,7 @@ assert abs(test_accuracy - runs.test_acc[-1][0]) <= 2e-4
 # probability of its prediction):
 
 # %% tags=["nbval-ignore-output"]
-scores = predict(model, test_images, device)           # [10000, 10], on the CPU
+scores = scores_of(model, test_images, device)         # [10000, 10], on the CPU
 labels = test_labels.cpu()
 predictions = scores.argmax(dim=1)
 show_predictions(test_images[:16].cpu(), labels[:16], scores[:16], ncols=8)

@@ -35,9 +35,9 @@ import torch
 from torch import nn
 
 from course_utils.augment import RandomShift, shift_images
-from course_utils.checks import check_function
 from course_utils.data import TensorBatches, mnist_tensors
 from course_utils.env import describe_device, pick_device, seed_everything
+from course_utils.exercises import check_function
 from course_utils.models import MLP, AdvancedCNN, SimpleCNN, count_parameters
 from course_utils.plots import show_digits, show_filters
 from course_utils.training import evaluate, fit

@@ -36,9 +36,9 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
-from course_utils.checks import check_function
 from course_utils.data import TensorBatches, mnist_tensors
 from course_utils.env import describe_device, pick_device, seed_everything
+from course_utils.exercises import check_function
 from course_utils.insight import find_preferred_inputs, get_activations
 from course_utils.models import MLP, count_parameters
 from course_utils.netviz import network_explorer

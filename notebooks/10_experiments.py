@@ -41,9 +41,9 @@ from matplotlib.ticker import PercentFormatter
 from torch import nn
 from tqdm.auto import tqdm
 
-from course_utils.checks import check_function
 from course_utils.data import TensorBatches, mnist_tensors
 from course_utils.env import describe_device, pick_device, seed_everything
+from course_utils.exercises import check_function
 from course_utils.insight import get_activations
 from course_utils.models import MLP
 from course_utils.multiseed import fit_seeds

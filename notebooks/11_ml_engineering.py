@@ -42,16 +42,15 @@ from PIL import Image
 from torch import nn
 
 from course_utils.canvas import DigitCanvas, live_predictions
-from course_utils.checks import check_function
 from course_utils.data import TensorBatches, mnist_tensors
 from course_utils.deploy import (CheckpointError, checkpoint_info, export_model, load_checkpoint, load_exported,
                                  predict, save_checkpoint)
 from course_utils.env import describe_device, pick_device, seed_everything
+from course_utils.exercises import check_function
 from course_utils.models import MLP, count_parameters
 from course_utils.plots import bar_chart, show_digits
 from course_utils.preprocess import preprocess
-from course_utils.training import evaluate, fit
-from course_utils.training import predict as scores_of   # raw scores [N, 10]; deploy.predict explains one image
+from course_utils.training import evaluate, fit, scores_of   # scores_of: raw scores [N, 10] of a batch
 
 seed_everything(0)
 device = pick_device()

@@ -56,13 +56,25 @@ def test_model_and_history_of_an_unknown_seed_are_explained():
     x, y = toy_data(64)
     runs = multiseed.fit_seeds([5], x, y, epochs=1, progress=False)
     assert isinstance(runs.model(5), MLP) and len(runs.history(5)) == 1
+    assert runs.activation is nn.Sigmoid and runs.activation_name == "Sigmoid"  # the class; plain data inside
+    assert isinstance(runs.model(5).activation, nn.Sigmoid)
     with pytest.raises(ValueError, match="seeds are"):
         runs.model(0)
 
 
+def test_an_activation_name_gets_the_message_mlp_gives():
+    x, y = toy_data(10)
+    for name in ("Sigmoid", "relu"):
+        with pytest.raises(TypeError, match=f"must be a torch.nn activation class such as nn.Sigmoid or nn.ReLU, "
+                                            f"got '{name}'"):
+            multiseed.fit_seeds([0], x, y, epochs=1, activation=name, progress=False)
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"seeds": []}, "distinct"), ({"seeds": [1, 1]}, "distinct"), ({"seeds": [-1]}, "distinct"),
-    ({"epochs": 0}, "epochs"), ({"batch_size": 2.5}, "batch_size"), ({"activation": nn.GELU}, "activation"),
+    ({"epochs": 0}, "epochs"), ({"batch_size": 2.5}, "batch_size"),
+    ({"activation": nn.GELU}, "activation must be one of nn.Sigmoid, nn.Tanh or nn.ReLU, got nn.GELU"),
+    ({"activation": nn.ReLU()}, r"activation must be one of nn.Sigmoid, nn.Tanh or nn.ReLU, got ReLU\(\)"),
     ({"train_labels": torch.zeros(3, dtype=torch.long)}, "same length"),
     ({"test_images": torch.rand(4, 784)}, "together"),
     ({"train_images": torch.rand(10, 1, 14, 14)}, "784 values"),

@@ -9,7 +9,7 @@ from IPython.display import Image  # noqa: E402
 from matplotlib.patches import Circle  # noqa: E402
 from torch import nn  # noqa: E402
 
-from course_utils import netviz  # noqa: E402
+from course_utils import _explorer, netviz  # noqa: E402
 from course_utils.models import MLP  # noqa: E402
 
 
@@ -65,7 +65,7 @@ def test_draw_network_other_depths_and_bad_input():
 
 def test_explorer_draws_the_static_figure_then_redraws_on_the_slider(monkeypatch):
     shown = []
-    monkeypatch.setattr(netviz, "_display", shown.append)
+    monkeypatch.setattr(_explorer, "_display", shown.append)
     model, images, labels = model_and_images()
     explorer = netviz.network_explorer(model, images, labels, index=2)
     assert isinstance(shown[0], Image) and shown[0].data[:4] == b"\x89PNG" and shown[1] is explorer.view
@@ -73,10 +73,11 @@ def test_explorer_draws_the_static_figure_then_redraws_on_the_slider(monkeypatch
     explorer.slider.value = 4
     assert len(shown) == 3 and isinstance(shown[2], Image)
     assert "#4" in " ".join(t.get_text() for t in explorer.figure.axes[0].texts)
+    assert "#2" in " ".join(t.get_text() for t in explorer.static_figure.axes[0].texts)  # the static one stays
 
 
 def test_next_mistake_wraps_around(monkeypatch):
-    monkeypatch.setattr(netviz, "_display", lambda obj: None)
+    monkeypatch.setattr(_explorer, "_display", lambda obj: None)
     model, images, _ = model_and_images()
     predicted = model(images).argmax(1)
     labels = predicted.clone()
@@ -104,7 +105,7 @@ def test_compact_png_is_smaller_and_keeps_the_picture_size():
 
 
 def test_explorer_without_widgets_and_bad_arguments(monkeypatch):
-    monkeypatch.setattr(netviz, "_display", lambda obj: None)
+    monkeypatch.setattr(_explorer, "_display", lambda obj: None)
     model, images, labels = model_and_images()
     explorer = netviz.network_explorer(model, images, labels, interactive=False)
     assert explorer.view is None and explorer.figure is not None

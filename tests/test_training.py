@@ -78,6 +78,33 @@ def test_evaluate_restores_mode_and_uses_no_grad():
     assert not model.training
 
 
+def batch_norm_and_dropout():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Flatten(), nn.BatchNorm1d(784), nn.Dropout(0.5), nn.Linear(784, 10))
+
+
+@pytest.mark.parametrize("came_in", ["eval", "train"])
+def test_train_epoch_and_fit_train_in_train_mode_and_restore_the_mode_the_model_came_in(came_in):
+    x, y = toy_data(64)
+    for train in (lambda m: training.train_epoch(m, TensorBatches(x, y, 16), torch.optim.SGD(m.parameters(), lr=0.1)),
+                  lambda m: training.fit(m, TensorBatches(x, y, 16), torch.optim.SGD(m.parameters(), lr=0.1), 2,
+                                         test_batches=TensorBatches(x, y, 32), progress=False)):
+        model = batch_norm_and_dropout().train(came_in == "train")
+        batch_norm = model[1]
+        train(model)
+        assert batch_norm.num_batches_tracked.item() > 0      # it did train in train mode (batch statistics)
+        assert [m.training for m in model.modules()] == [came_in == "train"] * 5
+
+
+def test_train_epoch_restores_the_mode_after_an_error():
+    model = batch_norm_and_dropout().eval()
+    x = torch.rand(8, 1, 28, 28)
+    bad = [(x, torch.full((8,), 10))]                          # class 10 of a 10-class model
+    with pytest.raises(ValueError, match="classes 0 to 9"):
+        training.train_epoch(model, bad, torch.optim.SGD(model.parameters(), lr=0.1))
+    assert not any(m.training for m in model.modules())
+
+
 class ScoresOnAccelerator(torch.Tensor):
     """Stands for scores a model left on a GPU, on a machine without one: torch operations (torch.cat included)
     keep this type; only moving the tensor to the CPU gives a plain tensor back."""
@@ -100,11 +127,11 @@ class AcceleratorModel(GradModeRecorder):
         return super().forward(x).as_subclass(ScoresOnAccelerator)
 
 
-def test_predict_returns_scores_on_cpu():
+def test_scores_of_returns_scores_on_cpu():
     model = AcceleratorModel()
     images = torch.rand(2500, 1, 28, 28)
     model.train()
-    scores = training.predict(model, images, batch_size=1000)
+    scores = training.scores_of(model, images, batch_size=1000)
     assert type(scores) is torch.Tensor and scores.device.type == "cpu"  # every chunk was moved to the CPU
     assert model.training and model.grad_enabled == [False] * 3 and not scores.requires_grad
     with torch.no_grad():  # the model's own scores, in eval mode (dropout off), every image once, in order
@@ -112,10 +139,10 @@ def test_predict_returns_scores_on_cpu():
     torch.testing.assert_close(scores, expected, rtol=0, atol=1e-6)
 
 
-def test_predict_scores_of_a_real_model():
+def test_scores_of_a_real_model():
     model = MLP()
     images = torch.rand(2500, 1, 28, 28)
-    scores = training.predict(model, images, batch_size=1000)
+    scores = training.scores_of(model, images, batch_size=1000)
     with torch.no_grad():
         expected = model(images)
     assert type(scores) is torch.Tensor and scores.device.type == "cpu" and model.training

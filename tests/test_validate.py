@@ -40,10 +40,10 @@ def _tensor_batches(**kw):
     TensorBatches(*toy_data(10), **kw)
 
 
-def _predict(**kw):
-    from course_utils.training import predict
+def _scores_of(**kw):
+    from course_utils.training import scores_of
 
-    predict(MLP(), toy_data(10)[0], **kw)
+    scores_of(MLP(), toy_data(10)[0], **kw)
 
 
 def _confusion(**kw):
@@ -102,7 +102,7 @@ def _digits(**kw):
     (lambda: _fit_seeds(epochs=True), "epochs must be a positive int, " + BOOL),
     (lambda: _fit_seeds(batch_size=True), "batch_size must be a positive int, " + BOOL),
     (lambda: _fit_seeds(seeds=[True]), r"seeds must be distinct non-negative ints \(not bools\)"),
-    (lambda: _predict(batch_size=True), "batch_size must be a positive int, " + BOOL),
+    (lambda: _scores_of(batch_size=True), "batch_size must be a positive int, " + BOOL),
     (lambda: _confusion(num_classes=True), "num_classes must be a positive int, " + BOOL),
     (lambda: _preferred(steps=True), "steps must be a positive int, " + BOOL),
     (lambda: _draw(edges=True), "edges must be a non-negative int .*" + BOOL),
@@ -111,7 +111,7 @@ def _digits(**kw):
     (lambda: MLP((784, True, 10)), "sizes must be at least two positive ints"),
     (lambda: _digits(ncols=True), "ncols must be a positive int, " + BOOL),
 ], ids=["fit-epochs", "TensorBatches-batch_size", "seed_everything", "RandomShift", "fit_seeds-epochs",
-        "fit_seeds-batch_size", "fit_seeds-seeds", "predict-batch_size", "confusion_matrix-num_classes",
+        "fit_seeds-batch_size", "fit_seeds-seeds", "scores_of-batch_size", "confusion_matrix-num_classes",
         "find_preferred_inputs-steps", "draw_network-edges", "network_explorer-index", "DigitCanvas-grid",
         "MLP-sizes", "show_digits-ncols"])
 def test_a_bool_is_not_a_count(call, message):

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import jupytext
 import nbformat
-from jupytext.config import load_jupytext_configuration_file
+from jupytext.config import JupytextConfiguration, load_jupytext_configuration_file
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter
+from nbformat import NotebookNode
 
 from .config import BADGE_RE, BUILD, NOTEBOOKS, ROOT, badge, course_config, notebook_paths
 from .student import student_problems, write_student_editions
@@ -43,7 +44,7 @@ def setup_source(cfg: dict[str, str]) -> str:
     )
 
 
-def apply_colab(nb, relpath: str, cfg: dict[str, str]) -> None:
+def apply_colab(nb: NotebookNode, relpath: str, cfg: dict[str, str]) -> None:
     """Rewrite the badge (first markdown cell) and the setup cell (tagged ``colab-setup``) in place."""
     first = next(c for c in nb.cells if c.cell_type == "markdown")
     first.source = BADGE_RE.sub(lambda _: badge(relpath, cfg), first.source)
@@ -52,7 +53,7 @@ def apply_colab(nb, relpath: str, cfg: dict[str, str]) -> None:
             cell.source = setup_source(cfg)
 
 
-def colab_problems(nb, relpath: str, cfg: dict[str, str]) -> list[str]:
+def colab_problems(nb: NotebookNode, relpath: str, cfg: dict[str, str]) -> list[str]:
     """What disagrees with the repository slug: missing or wrong badge, missing or edited setup cell."""
     problems = []
     markdown = [c for c in nb.cells if c.cell_type == "markdown"]
@@ -84,16 +85,17 @@ def readme_problems(cfg: dict[str, str]) -> list[str]:
     return problems
 
 
-def _jupytext_config():
+def _jupytext_config() -> JupytextConfiguration:
     return load_jupytext_configuration_file(str(NOTEBOOKS / "jupytext.toml"))
 
 
-def paired_text(nb) -> str:
+def paired_text(nb: NotebookNode) -> str:
     """The py:percent text jupytext writes for ``nb`` under notebooks/jupytext.toml."""
     return jupytext.writes(nb, fmt="py:percent", config=_jupytext_config())
 
 
 def pair_problems(path: Path) -> list[str]:
+    """What is wrong with the jupytext pair of the notebook at ``path``: a missing or out-of-date .py script."""
     script = path.with_suffix(".py")
     if not script.exists():
         return [f"{path.name} has no paired script {script.name}"]
@@ -102,7 +104,7 @@ def pair_problems(path: Path) -> list[str]:
     return []
 
 
-def normalize(nb) -> None:
+def normalize(nb: NotebookNode) -> None:
     """Course-wide notebook metadata: python3 kernel; Colab's T4 GPU for notebooks that ask for a GPU."""
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     nb.metadata.pop("jupytext", None)
@@ -110,7 +112,7 @@ def normalize(nb) -> None:
         nb.metadata.setdefault("colab", {})["gpuType"] = "T4"
 
 
-def execute(nb, cwd: Path, timeout: int = 1800):
+def execute(nb: NotebookNode, cwd: Path, timeout: int = 1800) -> float:
     """Execute ``nb`` in a fresh kernel with ``cwd`` as working folder; returns the seconds it took."""
     start = time.perf_counter()
     # the kernel's own log stays at errors: its warning that a local kernel talks over unencrypted
@@ -120,7 +122,7 @@ def execute(nb, cwd: Path, timeout: int = 1800):
     return time.perf_counter() - start
 
 
-def load_source(path: Path):
+def load_source(path: Path) -> NotebookNode:
     """The notebook at ``path``, taking the inputs from its .py pair when the script is newer."""
     script = path.with_suffix(".py")
     if path.exists():
@@ -135,7 +137,7 @@ def load_source(path: Path):
     return fresh
 
 
-def keep_cell_ids(old, new) -> None:
+def keep_cell_ids(old: NotebookNode, new: NotebookNode) -> None:
     """Give ``new``'s cells the ids of ``old``'s cells with the same source (else of the same position
     and type), so that editing one cell changes one cell's id at most, not every id in the notebook."""
     by_source: dict[tuple[str, str], list[str]] = {}
@@ -156,7 +158,8 @@ def keep_cell_ids(old, new) -> None:
             used.add(cell.id)
 
 
-def cmd_colab(_args) -> int:
+def cmd_colab(_args: argparse.Namespace) -> int:
+    """`make colab`: rewrite every badge and setup cell, the README's badges and the student editions."""
     cfg = course_config()
     for path in notebook_paths():
         nb = nbformat.read(path, as_version=4)
@@ -170,13 +173,15 @@ def cmd_colab(_args) -> int:
     return 0
 
 
-def cmd_student(args) -> int:
+def cmd_student(args: argparse.Namespace) -> int:
+    """`make student`: write the student editions of the named notebooks (default all)."""
     for path in write_student_editions(args.names or None):
         print(f"wrote {path.relative_to(ROOT)}")
     return 0
 
 
-def cmd_check(_args) -> int:
+def cmd_check(_args: argparse.Namespace) -> int:
+    """Print every out-of-date badge, setup cell, pair, student edition or oversized notebook; 1 if any."""
     cfg = course_config()
     problems = []
     for path in notebook_paths():
@@ -191,7 +196,8 @@ def cmd_check(_args) -> int:
     return 1 if problems else 0
 
 
-def cmd_course(_args) -> int:
+def cmd_course(_args: argparse.Namespace) -> int:
+    """`make course`: execute every notebook into build/ (executed .ipynb and HTML) and print the times."""
     BUILD.mkdir(exist_ok=True)
     failures, rows = 0, []
     for path in notebook_paths():
@@ -208,7 +214,8 @@ def cmd_course(_args) -> int:
     return 1 if failures else 0
 
 
-def cmd_refresh(args) -> int:
+def cmd_refresh(args: argparse.Namespace) -> int:
+    """`make notebooks`: re-execute the named notebooks in place and rewrite their .py pairs."""
     stems = sorted({p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.*") if p.suffix in (".ipynb", ".py")})
     chosen = [NOTEBOOKS / f"{s}.ipynb" for s in stems if not args.names or any(n in s for n in args.names)]
     cfg = course_config()
@@ -226,6 +233,7 @@ def cmd_refresh(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line: ``python -m tools.authoring COMMAND``; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m tools.authoring", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)

@@ -19,13 +19,13 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, RandomSampler
+from torch.utils.data import DataLoader, Dataset, RandomSampler
 
 from course_utils.data import TensorBatches, mnist_dataset, mnist_tensors
 from course_utils.env import pick_device
@@ -38,7 +38,7 @@ OUT = ROOT / "bench"
 PATHS = ("DataLoader + ToTensor", "preloaded tensors")
 
 
-def sgd_001(params) -> torch.optim.Optimizer:
+def sgd_001(params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
     """The guide's optimizer: plain SGD, learning rate 0.01."""
     return torch.optim.SGD(params, lr=0.01)
 
@@ -50,15 +50,15 @@ class BenchCase:
     name: str
     make_model: Callable[[], nn.Module]
     batch_size: int = 32
-    make_optimizer: Callable = sgd_001
+    make_optimizer: Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer] = sgd_001
 
 
-def adam_0003(params) -> torch.optim.Optimizer:
+def adam_0003(params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
     """Adam at learning rate 0.003 (chapter 08's simple CNN, without its schedule)."""
     return torch.optim.Adam(params, lr=0.003)
 
 
-def adam_001(params) -> torch.optim.Optimizer:
+def adam_001(params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
     """Adam at learning rate 0.01 (chapter 08's advanced CNN, without its schedule)."""
     return torch.optim.Adam(params, lr=0.01)
 
@@ -77,10 +77,12 @@ CASES: list[BenchCase] = [
 
 @dataclass
 class BenchData:
-    """The training set twice: as a map-style dataset (images converted one by one) and as two tensors;
-    optionally the test set as tensors, for the accuracy after the timed epoch."""
+    """The training set twice: as a map-style dataset (images converted one by one) and as two tensors.
 
-    dataset: object
+    Optionally also the test set as tensors, for the accuracy after the timed epoch.
+    """
+
+    dataset: Dataset
     images: torch.Tensor
     labels: torch.Tensor
     test_images: torch.Tensor | None = None
@@ -92,8 +94,14 @@ def load_data() -> BenchData:
     return BenchData(mnist_dataset(train=True), *mnist_tensors(train=True), *mnist_tensors(train=False))
 
 
-def make_batches(path: str, data: BenchData, batch_size: int, seed: int, device: torch.device):
-    """The batches of one data path; both draw the order torch.randperm(N, generator seeded with seed)."""
+def make_batches(path: str, data: BenchData, batch_size: int, seed: int,
+                 device: torch.device) -> DataLoader | TensorBatches:
+    """The batches of one data path; both draw the order torch.randperm(N, generator seeded with seed).
+
+    Args:
+        path: one of PATHS.
+        device: where TensorBatches keeps the tensors (a DataLoader's batches stay on the CPU).
+    """
     if path == PATHS[0]:
         sampler = RandomSampler(data.dataset, generator=torch.Generator().manual_seed(seed))
         return DataLoader(data.dataset, batch_size=batch_size, sampler=sampler)
@@ -109,6 +117,10 @@ def run_case(case: BenchCase, data: BenchData, device: torch.device | str = "cpu
 
     Each path runs ``repeat`` times from the same start and keeps its fastest time, which is the least
     disturbed by whatever else the machine is doing.
+
+    Returns:
+        One row per data path: timings, test accuracy (None without a test set), the speed-up over the
+        first path, and whether both paths ended with identical weights.
     """
     device = torch.device(device)
     rows, finals = [], []
@@ -191,6 +203,15 @@ def record(rows: list[dict], machine: dict, out: Path, load: str = "unknown") ->
 
 
 def main(argv: list[str] | None = None, data: BenchData | None = None) -> int:
+    """``python -m tools.bench``: measure, print a line per row, and record them in bench/.
+
+    Args:
+        argv: the command line (by default the process's own arguments).
+        data: the data to train on; by default MNIST via ``load_data`` (the tests pass a small set).
+
+    Returns:
+        The exit status, 0.
+    """
     parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: the best available)")

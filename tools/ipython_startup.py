@@ -4,11 +4,14 @@
 # around course_utils' fit and fit_seeds. The kernel runs in the notebook's folder, where `tools` cannot be
 # imported; $COURSE_REPO_ROOT (set by the Makefile) says where it is. sys.path is left as the notebook would
 # have it: the repository root is on it only while tools.runcache is imported.
+# (Comments, not a module docstring: IPython runs this file in the notebook's namespace, where a docstring
+# would become the notebook's __doc__.)
 import os as _os
 import sys as _sys
 
 
-def _install_course_run_cache():
+def _install_course_run_cache() -> None:
+    """Install the run cache when $COURSE_RUN_CACHE is set (the repository root on sys.path only to import it)."""
     root = _os.environ.get("COURSE_REPO_ROOT")
     if not _os.environ.get("COURSE_RUN_CACHE"):
         return

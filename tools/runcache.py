@@ -32,13 +32,23 @@ import inspect
 import os
 import sys
 import types
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import nn
 
 from course_utils.atomic import atomic_write
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
+
+    # what a hit restores
+    Stateful: TypeAlias = "nn.Module | torch.Generator | torch.optim.Optimizer | LRScheduler | ReduceLROnPlateau"
 
 CACHE_ENV = "COURSE_RUN_CACHE"
 TARGETS = (("course_utils.training", "fit"), ("course_utils.multiseed", "fit_seeds"))
@@ -68,15 +78,20 @@ class Fingerprint:
     the objects whose state a hit restores, in the order of the walk.
     """
 
-    def __init__(self, memo: dict | None = None, with_state: bool = True):
+    def __init__(self, memo: dict[int, tuple[torch.Tensor, int | None, str]] | None = None,
+                 with_state: bool = True) -> None:
         self.key, self.static = hashlib.sha256(), hashlib.sha256()
         self.with_state = with_state
         self.seen: dict[int, str] = {}   # id of a mutable object -> where the walk met it first
         self.keep: list = []             # ... kept alive, so that no id is reused during the walk
-        self.stateful: list[tuple[str, object]] = []
+        self.stateful: list[tuple[str, Stateful]] = []
         self.memo = {} if memo is None else memo  # id(tensor) -> (tensor, version, digest), within one call
 
-    def put(self, *parts, state: bool = False) -> None:
+    def put(self, *parts: object, state: bool = False) -> None:
+        """Add each part (bytes as they are, anything else as its str), length first, to ``key``.
+
+        Parts that are not ``state`` go into ``static`` too.
+        """
         for part in parts:
             data = part if isinstance(part, bytes) else str(part).encode()
             data = f"{len(data)}:".encode() + data
@@ -84,7 +99,7 @@ class Fingerprint:
             if not state:
                 self.static.update(data)
 
-    def call(self, function, bound: inspect.BoundArguments) -> Fingerprint:
+    def call(self, function: Callable[..., object], bound: inspect.BoundArguments) -> Fingerprint:
         """Everything that determines ``function(*bound.args, **bound.kwargs)``."""
         self.put("call", function.__module__, function.__qualname__, code_version())
         for name, value in bound.arguments.items():
@@ -101,7 +116,7 @@ class Fingerprint:
                 self.put("cuda rng", tensor_digest(cuda_state), state=True)
         return self
 
-    def walk(self, value, path: str, state: bool = False) -> None:
+    def walk(self, value: object, path: str, state: bool = False) -> None:
         """Fingerprint ``value`` (met at ``path``); ``state``: it is state that a hit restores."""
         if isinstance(value, PLAIN):
             self.put(type(value).__qualname__, repr(value), state=state)
@@ -144,6 +159,7 @@ class Fingerprint:
             self.instance(value, path, state)
 
     def tensor(self, t: torch.Tensor, state: bool) -> None:
+        """Type, dtype, shape, strides, device and requires_grad, then the values' digest (memoised per version)."""
         if t.layout != torch.strided or t.is_quantized or t.device.type == "meta":
             raise Unfingerprintable(f"a {t.layout} {t.dtype} tensor on {t.device}")
         self.put(type(t).__qualname__, t.dtype, tuple(t.shape), t.stride(), t.device.type, t.requires_grad,
@@ -198,7 +214,7 @@ class Fingerprint:
                 self.walk(dict(optimizer.state.get(param, {})), f"{path}.group{g}.state[{i}]", state=True)
         self.stateful.append(("optimizer", optimizer))
 
-    def scheduler(self, scheduler, path: str, state: bool) -> None:
+    def scheduler(self, scheduler: LRScheduler | ReduceLROnPlateau, path: str, state: bool) -> None:
         """Class and attributes; those in its state_dict are state, the rest (lr_lambdas) settings."""
         self.walk(type(scheduler), f"{path}.__class__", state)
         saved = scheduler.state_dict()
@@ -207,7 +223,8 @@ class Fingerprint:
             self.walk(value, f"{path}.{attr}", state or (attr in saved and saved[attr] is value))
         self.stateful.append(("scheduler", scheduler))
 
-    def container(self, value, path: str, state: bool) -> None:
+    def container(self, value: list | set | dict, path: str, state: bool) -> None:
+        """Type and length, then every item in order (a set's items and a dict's keys sorted where they can be)."""
         self.put(type(value).__qualname__, len(value), state=state)
         if isinstance(value, dict):
             keys = list(value)
@@ -221,7 +238,7 @@ class Fingerprint:
         for i, item in enumerate(items):
             self.walk(item, f"{path}[{i}]", state)
 
-    def callable(self, value, path: str, state: bool) -> None:
+    def callable(self, value: Callable[..., object] | type, path: str, state: bool) -> None:
         """Functions and classes by qualified name; Python functions and the notebook's classes also by code."""
         if isinstance(value, functools.partial):
             self.put("partial", state=state)
@@ -259,7 +276,7 @@ class Fingerprint:
                     self.put("member", attr, state=state)
                     self.walk(member.fget if isinstance(member, property) else member, f"{path}.{attr}", state)
 
-    def instance(self, value, path: str, state: bool) -> None:
+    def instance(self, value: object, path: str, state: bool) -> None:
         """An object of the notebook's or course_utils' own classes: class, repr and every attribute."""
         cls = type(value)
         if not cls.__module__.split(".")[0] in OPEN_MODULES or hasattr(cls, "__next__") or inspect.isgenerator(value):
@@ -306,7 +323,7 @@ def cuda_rng_states() -> list[torch.Tensor] | None:
     return torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else None
 
 
-def state_of(kind: str, obj) -> dict:
+def state_of(kind: str, obj: Stateful) -> dict[str, object]:
     """What a stateful object holds after the real call, as tensors, numbers and lists."""
     if kind == "module":
         return {"state_dict": obj.state_dict(), "training": [m.training for m in obj.modules()],
@@ -316,7 +333,8 @@ def state_of(kind: str, obj) -> dict:
     return {"state_dict": obj.state_dict()}  # optimizer, scheduler
 
 
-def restore_state(kind: str, obj, saved: dict) -> None:
+def restore_state(kind: str, obj: Stateful, saved: dict[str, object]) -> None:
+    """Put ``obj`` back into the state that ``state_of`` saved."""
     if kind == "module":
         obj.load_state_dict(saved["state_dict"])
         for module, training in zip(obj.modules(), saved["training"], strict=True):
@@ -330,7 +348,7 @@ def restore_state(kind: str, obj, saved: dict) -> None:
         obj.load_state_dict(saved["state_dict"])
 
 
-def store(path: Path, result, stateful: list[tuple[str, object]]) -> None:
+def store(path: Path, result: object, stateful: list[tuple[str, Stateful]]) -> None:
     """Save the result and the state the call left behind; atomically, so a reader never sees half a file."""
     cls = type(result)
     payload = {"result_type": f"{cls.__module__}:{cls.__qualname__}", "result": dataclasses.asdict(result),
@@ -339,7 +357,7 @@ def store(path: Path, result, stateful: list[tuple[str, object]]) -> None:
     atomic_write(path, lambda f: torch.save(payload, f))
 
 
-def restore(path: Path, stateful: list[tuple[str, object]]):
+def restore(path: Path, stateful: list[tuple[str, Stateful]]) -> object:
     """Put every stateful object and the global random state where the stored run left them; its result."""
     saved = torch.load(path, weights_only=True)
     if saved["kinds"] != [kind for kind, _ in stateful]:
@@ -355,12 +373,12 @@ def restore(path: Path, stateful: list[tuple[str, object]]):
     return cls(**saved["result"])
 
 
-def cached(real):
+def cached(real: Callable[..., object]) -> Callable[..., object]:
     """``real`` with the run cache in front of it (while ``$COURSE_RUN_CACHE`` is set)."""
     signature = inspect.signature(real)
 
     @functools.wraps(real)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: object, **kwargs: object) -> object:
         folder = os.environ.get(CACHE_ENV)
         if not folder:
             return real(*args, **kwargs)
@@ -390,7 +408,8 @@ def cached(real):
     return wrapper
 
 
-def _course_modules():
+def _course_modules() -> list[types.ModuleType]:
+    """course_utils and its submodules, as far as they are imported."""
     return [m for name, m in list(sys.modules.items())
             if m is not None and (name == "course_utils" or name.startswith("course_utils."))]
 

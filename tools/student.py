@@ -3,7 +3,7 @@
 A solution cell carries the tag ``solution`` and defines one or more functions. In the student
 edition each function keeps its signature and docstring; its body becomes
 ``raise NotImplementedError(<hint>)``, where the hint is the docstring's ``Hint:`` line. The checks
-in course_utils.checks report such a stub as "not written yet", so a student edition runs top to
+in course_utils.exercises report such a stub as "not written yet", so a student edition runs top to
 bottom and a stub's NotImplementedError is the only error it can meet.
 """
 from __future__ import annotations
@@ -13,6 +13,8 @@ import copy
 from pathlib import Path
 
 import nbformat
+
+from course_utils.exercises import hint_from_docstring
 
 from .config import BADGE_RE, STUDENT, badge, course_config, notebook_paths
 
@@ -25,14 +27,12 @@ class SolutionCellError(ValueError):
     """A solution cell that the student builder cannot turn into a stub."""
 
 
-def hint_of(func: ast.FunctionDef) -> str:
-    doc = ast.get_docstring(func) or ""
-    hints = [line.strip()[len("Hint:"):].strip() for line in doc.splitlines() if line.strip().startswith("Hint:")]
-    return hints[0] if hints else "see the exercise text above."
-
-
 def stub_source(source: str, where: str = "solution cell") -> str:
-    """Replace the body of every function in ``source`` with a NotImplementedError carrying its hint."""
+    """Replace the body of every function in ``source`` with a NotImplementedError carrying its hint.
+
+    Raises:
+        SolutionCellError: when ``source`` does not parse, or holds more than functions and imports.
+    """
     try:
         tree = ast.parse(source)
     except SyntaxError as err:
@@ -52,7 +52,7 @@ def stub_source(source: str, where: str = "solution cell") -> str:
             and isinstance(body[0].value.value, str)
         keep_until = body[0].end_lineno if has_doc else body[0].lineno - 1
         indent = " " * body[0].col_offset
-        message = f"Exercise: write the body of {node.name}(). Hint: {hint_of(node)}"
+        message = f"Exercise: write the body of {node.name}(). Hint: {hint_from_docstring(ast.get_docstring(node))}"
         if out:
             out.append("")
             out.append("")
@@ -61,8 +61,17 @@ def stub_source(source: str, where: str = "solution cell") -> str:
     return "\n".join(out)
 
 
-def student_edition(nb, name: str, cfg: dict[str, str]):
-    """The student edition of notebook ``nb`` (file name ``name``), as a new notebook object."""
+def student_edition(nb: nbformat.NotebookNode, name: str, cfg: dict[str, str]) -> nbformat.NotebookNode:
+    """The student edition of notebook ``nb`` (file name ``name``), as a new notebook object.
+
+    Args:
+        nb: the full notebook; it is left as it is.
+        name: its file name, for the Colab badge and the messages.
+        cfg: the course config (``course_config()``), for the badge's link.
+
+    Raises:
+        SolutionCellError: when the notebook has no solution cell, or one that cannot become a stub.
+    """
     nb = copy.deepcopy(nb)
     stubs = 0
     for cell in nb.cells:

@@ -1,6 +1,7 @@
+"""course_utils.exercises: the checks under every exercise, and the one parser of a solution's Hint: line."""
 import torch
 
-from course_utils.checks import check_function, check_value, hint_from_docstring, same
+from course_utils.exercises import NO_HINT, check_function, check_value, hint_from_docstring, same
 
 
 def test_passing_check_reports_all_cases(capsys):
@@ -30,7 +31,22 @@ def test_stub_is_reported_as_not_written_yet(capsys):
 
 def test_learner_exception_becomes_feedback(capsys):
     assert not check_function(lambda x: x / 0, [((1,), 1)])
-    assert "raised ZeroDivisionError" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "raised ZeroDivisionError" in out and f"Hint: {NO_HINT}" in out  # no Hint: line: the one default
+
+
+def test_student_stubs_and_checks_read_the_same_hint():
+    import ast
+
+    from tools.student import stub_source
+
+    source = 'def area(r):\n    """Area.\n\n    Hint: pi r squared.\n    """\n    return 3.14 * r * r\n'
+    node = ast.parse(source).body[0]
+    namespace = {}
+    exec(source, namespace)
+    assert hint_from_docstring(ast.get_docstring(node)) == hint_from_docstring(namespace["area"].__doc__)
+    assert "Hint: pi r squared." in stub_source(source)
+    assert f"Hint: {NO_HINT}" in stub_source("def plain(x):\n    return x\n")
 
 
 def test_tensor_comparison_explains_shape_and_value_differences():
@@ -64,7 +80,9 @@ def test_hint_from_docstring():
         """Summary.
 
         Hint: look here.
+        Hint: not this one.
         """
 
-    assert hint_from_docstring(f) == "look here."
-    assert hint_from_docstring(lambda: 0) == ""
+    assert hint_from_docstring(f.__doc__) == "look here."
+    assert hint_from_docstring("Summary only.") == NO_HINT
+    assert hint_from_docstring(None) == NO_HINT == "see the exercise text above."
