@@ -17,12 +17,13 @@ PORTABLE_CPU := ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE ONEDNN_MAX_CPU_I
 # parallel test workers) spinning threads made small tensor operations up to 30x slower here.
 export OMP_WAIT_POLICY := PASSIVE
 
-.PHONY: help venv data course lab test test-portable notebooks student colab bench clean
+.PHONY: help venv data course lab test test-portable test-colab notebooks student colab bench clean
 
 help:
 	@echo "make course        execute every notebook into build/ (executed .ipynb + HTML) and print the times"
 	@echo "make test          unit tests + nbval over notebooks/ and student/ + pair, badge and student checks (2 workers)"
 	@echo "make test-portable nbval over notebooks/ and student/ again under a second CPU setting ($(PORTABLE_CPU))"
+	@echo "make test-colab    course_utils' unit tests + every notebook and student edition (nbval-lax) under Colab's versions (colab/requirements.txt)"
 	@echo "make lab           JupyterLab on notebooks/"
 	@echo "make notebooks     re-execute notebooks in place (refresh committed outputs); NB=03 for one"
 	@echo "make student       rebuild the student editions in student/"
@@ -76,6 +77,53 @@ test-portable: venv data
 	@env $(PORTABLE_CPU) $(PY) -c "import torch; print('test-portable: torch CPU capability', torch.backends.cpu.get_cpu_capability())"
 	$(RUN_CACHE_SESSION) && \
 	env $(PORTABLE_CPU) $(PY) -m pytest $(NBVAL_PATHS) $(NBVAL) $(XDIST) -p no:cacheprovider
+
+# Colab's preinstalled versions (colab/requirements.txt, from googlecolab/backend-info; its header says how to move
+# them) in a second environment, .venv-colab/, rebuilt from scratch when that list changes. The test tooling goes in
+# after it at the main requirements.txt's pins, constrained by the list (-c): pip fails rather than change a Colab
+# version. The course goes in as on Colab, `pip install --no-deps` from a fresh copy of the source, at every run
+# (checked first: the setup cell's install with dependencies would add nothing else); then `colab/pins.py check`
+# prints the versions and fails if any differs from the list. Then course_utils' unit tests (every tests/test_*.py
+# whose module does not import tools/ at its top: those test the tooling, which needs its own packages) and every
+# notebook and student edition under nbval-lax (outputs not compared; any error or failed assert fails).
+# Python: python3.13 (the list's version) on PATH, else the newest 3.13 installed by pyenv (its python3.13 shim
+# answers only while 3.13 is an active version), else set COLAB_PYTHON=/path/to/python3.13. The notebook kernels get
+# a fresh IPYTHONDIR (no profile or startup file of this machine's user).
+COLAB_VENV   := .venv-colab
+COLAB_PY     := $(COLAB_VENV)/bin/python
+COLAB_STAMP  := $(COLAB_VENV)/.installed
+COLAB_PYVER   = $(shell $(PYTHON) colab/pins.py python)
+COLAB_PYTHON ?= $(shell for p in python$(COLAB_PYVER) $$(ls -d "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/$(COLAB_PYVER).*/bin/python$(COLAB_PYVER) 2>/dev/null | sort -rV); do "$$p" -c "" 2>/dev/null && { command -v "$$p"; break; }; done)
+COLAB_TOOLING := pytest pytest-xdist nbval
+COLAB_UNIT_TESTS ?= $(shell grep -L -E '^(from|import)[[:space:]]+tools([.[:space:]]|$$)' tests/test_*.py)
+COLAB_NBVAL_PATHS ?= notebooks student
+COURSE_SOURCE := pyproject.toml README.md course_utils
+# Two workers, one notebook's cells in one kernel and in order (xdist's loadfile), in conftest.py's order, slowest
+# first. Not make test's chapter groups: those keep a student edition after its notebook for the run cache, which
+# this job leaves out (a learner's kernel has none), so notebooks/08 and student/08 can run side by side.
+COLAB_XDIST := -n 2 --dist loadfile --no-loadscope-reorder
+
+$(COLAB_STAMP): colab/requirements.txt
+	@test -n "$(COLAB_PYTHON)" || { echo "test-colab: no Python $(COLAB_PYVER) found: put python$(COLAB_PYVER) on PATH or run make test-colab COLAB_PYTHON=/path/to/python$(COLAB_PYVER)" >&2; exit 1; }
+	rm -rf $(COLAB_VENV)
+	$(COLAB_PYTHON) -m venv $(COLAB_VENV)
+	@echo "test-colab: installing Colab's versions (torch from PyPI is a CUDA build: about 3 GB to download when not cached)"
+	$(COLAB_PY) -m pip install --quiet -r colab/requirements.txt
+	$(COLAB_PY) colab/pins.py tooling requirements.txt > $(COLAB_VENV)/tooling-constraints.txt
+	$(COLAB_PY) -m pip install --quiet -c colab/requirements.txt -c $(COLAB_VENV)/tooling-constraints.txt $(COLAB_TOOLING)
+	touch $(COLAB_STAMP)
+
+test-colab: $(COLAB_STAMP)
+	src=$$(mktemp -d) && trap 'rm -rf "$$src"' EXIT && cp -R $(COURSE_SOURCE) "$$src"/ && \
+	$(COLAB_PY) -m pip install --quiet --dry-run --report $(COLAB_VENV)/setup-cell.json "$$src" && \
+	$(COLAB_PY) colab/pins.py setup-cell $(COLAB_VENV)/setup-cell.json && \
+	$(COLAB_PY) -m pip install --quiet --no-deps --force-reinstall "$$src"
+	$(COLAB_PY) colab/pins.py check
+	@echo "test-colab: unit tests: $(COLAB_UNIT_TESTS)"
+	@echo "test-colab: not run (tests of tools/): $(filter-out $(COLAB_UNIT_TESTS),$(wildcard tests/test_*.py))"
+	$(COLAB_PY) -m course_utils data
+	ipython=$$(mktemp -d) && trap 'rm -rf "$$ipython"' EXIT && export IPYTHONDIR="$$ipython" PYDEVD_DISABLE_FILE_VALIDATION=1 && \
+	$(COLAB_PY) -m pytest $(COLAB_UNIT_TESTS) $(COLAB_NBVAL_PATHS) --nbval-lax --nbval-current-env $(COLAB_XDIST) -p no:cacheprovider
 
 notebooks: venv data
 	$(PY) -m tools.authoring refresh $(NB)
