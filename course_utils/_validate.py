@@ -196,6 +196,15 @@ def activation_module(activation: object) -> nn.Module:
                     f"got {activation!r}; for example MLP(activation=nn.ReLU)")
 
 
+def activation_class(activation: type[nn.Module], options: Iterable[type[nn.Module]]) -> type[nn.Module]:
+    """``activation`` when it is one of the torch.nn classes ``options`` (as fit_seeds and the neuron explorer
+    take it). A name such as "relu" is refused with the message MLP gives (``activation_module``),
+    any other class or an instance with the list of ``options``."""
+    if not isinstance(activation, type):
+        activation_module(activation)  # raises for a name: "must be a torch.nn activation class such as ..."
+    return one_of(activation, "activation", options)
+
+
 def submodule(model: nn.Module, name: str) -> nn.Module:
     """The submodule of ``model`` called ``name`` (e.g. "layer1"), or an error listing the names there are."""
     try:

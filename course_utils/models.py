@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 import torch
 from torch import nn
 
-from ._validate import activation_module, image_batch, layer_sizes, one_of
+from ._validate import activation_module, image_batch, layer_sizes
 
 
 class MLP(nn.Module):
@@ -142,12 +142,3 @@ def _mode(model: nn.Module, training: bool) -> Iterator[nn.Module]:
         yield model
     finally:
         model.train(was_training)
-
-
-def activation_class(activation: type[nn.Module], options: Iterable[type[nn.Module]]) -> type[nn.Module]:
-    """``activation`` when it is one of the torch.nn classes ``options`` (as fit_seeds and the neuron explorer
-    take it). A name such as "relu" is refused with the message MLP gives (``_validate.activation_module``),
-    any other class or an instance with the list of ``options``."""
-    if not isinstance(activation, type):
-        activation_module(activation)  # raises for a name: "must be a torch.nn activation class such as ..."
-    return one_of(activation, "activation", options)

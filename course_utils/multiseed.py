@@ -24,9 +24,9 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._validate import (available_device, image_batch, layer_sizes, learning_rate, matching_labels, positive_int,
-                        seed_list)
-from .models import MLP, activation_class
+from ._validate import (activation_class, available_device, image_batch, layer_sizes, learning_rate,
+                        matching_labels, positive_int, seed_list)
+from .models import MLP
 from .training import History
 
 Activation = Callable[[torch.Tensor], torch.Tensor]

@@ -19,8 +19,7 @@ from matplotlib.axes import Axes
 from torch import nn
 
 from ._explorer import Explorer
-from ._validate import interval, number, positive_int
-from .models import activation_class
+from ._validate import activation_class, interval, number, positive_int
 
 # The activations the explorer offers, with the label its menu and its plot titles show.
 ACTIVATION_LABELS: dict[type[nn.Module], str] = {nn.Sigmoid: "sigmoid", nn.Tanh: "tanh", nn.ReLU: "ReLU"}

@@ -114,17 +114,3 @@ def test_train_mode_restores_the_mode_it_found_even_after_an_error():
     with train_mode(net.train()):
         pass
     assert net.training
-
-
-def test_activation_class_takes_classes_and_refuses_names_as_mlp_does():
-    from course_utils.models import activation_class
-
-    options = [nn.Sigmoid, nn.Tanh, nn.ReLU]
-    assert activation_class(nn.Tanh, options) is nn.Tanh
-    with pytest.raises(TypeError) as from_mlp:
-        MLP(activation="relu")
-    with pytest.raises(TypeError) as from_rule:
-        activation_class("relu", options)
-    assert str(from_rule.value) == str(from_mlp.value)            # the same friendly message, word for word
-    with pytest.raises(ValueError, match="one of nn.Sigmoid, nn.Tanh or nn.ReLU, got nn.GELU"):
-        activation_class(nn.GELU, options)

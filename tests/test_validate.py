@@ -388,3 +388,18 @@ def test_bad_labels_in_training_name_the_labels_and_keep_torchs_error_as_the_cau
 
     with pytest.raises(RuntimeError, match="not the labels"):  # a loss failing for another reason keeps its error
         train_epoch(model, TensorBatches(x, y, 64), torch.optim.SGD(model.parameters(), lr=0.1), loss_fn=broken_loss)
+
+
+def test_activation_class_takes_classes_and_refuses_names_as_mlp_does():
+    from course_utils._validate import activation_class
+    from course_utils.models import MLP
+
+    options = [nn.Sigmoid, nn.Tanh, nn.ReLU]
+    assert activation_class(nn.Tanh, options) is nn.Tanh
+    with pytest.raises(TypeError) as from_mlp:
+        MLP(activation="relu")
+    with pytest.raises(TypeError) as from_rule:
+        activation_class("relu", options)
+    assert str(from_rule.value) == str(from_mlp.value)            # the same friendly message, word for word
+    with pytest.raises(ValueError, match="one of nn.Sigmoid, nn.Tanh or nn.ReLU, got nn.GELU"):
+        activation_class(nn.GELU, options)
