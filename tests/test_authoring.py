@@ -5,10 +5,20 @@ import nbformat
 import pytest
 
 from tools import authoring
+from tools.colab_setup import PinUnknown, package_commit
 from tools.config import ROOT, STUDENT, badge, course_config, notebook_paths
 
 NOTEBOOKS = notebook_paths()
 CFG = course_config()
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+def course_pin() -> str:
+    """The commit the setup cells must pin; the test is skipped where this checkout cannot tell (shallow clone)."""
+    try:
+        return package_commit()
+    except PinUnknown as err:
+        pytest.skip(f"the setup cells' pin is not verified here: {err}")
 
 
 def readme_chapters() -> list[str]:
@@ -29,8 +39,9 @@ def test_there_are_notebooks():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_badge_and_setup_cell_match_the_slug(path):
+    """Badge, setup cell (pinned to the last commit that changed course_utils) and GPU request are up to date."""
     nb = nbformat.read(path, as_version=4)
-    assert authoring.colab_problems(nb, f"notebooks/{path.name}", CFG) == []
+    assert authoring.colab_problems(nb, f"notebooks/{path.name}", CFG, course_pin()) == []
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -62,16 +73,15 @@ def test_badge_links_are_rewritten():
 def test_wrong_slug_is_detected():
     nb = nbformat.read(NOTEBOOKS[0], as_version=4)
     other = {"repository": "someone/else", "branch": "main"}
-    problems = authoring.colab_problems(nb, f"notebooks/{NOTEBOOKS[0].name}", other)
+    authoring.apply_colab(nb, f"notebooks/{NOTEBOOKS[0].name}", CFG, SHA)
+    problems = authoring.colab_problems(nb, f"notebooks/{NOTEBOOKS[0].name}", other, SHA)
     assert any("badge" in p for p in problems) and any("setup" in p for p in problems)
-    authoring.apply_colab(nb, f"notebooks/{NOTEBOOKS[0].name}", other)
-    assert authoring.colab_problems(nb, f"notebooks/{NOTEBOOKS[0].name}", other) == []
+    authoring.apply_colab(nb, f"notebooks/{NOTEBOOKS[0].name}", other, SHA)
+    assert authoring.colab_problems(nb, f"notebooks/{NOTEBOOKS[0].name}", other, SHA) == []
 
 
-def test_setup_cell_does_nothing_outside_colab():
-    namespace = {}
-    exec(authoring.setup_source(CFG), namespace)  # would pip install only if google.colab were imported
-    assert "git+https://github.com/" + CFG["repository"] in authoring.setup_source(CFG)
+def test_setup_cell_installs_from_the_configured_repository():
+    assert f'"git+https://github.com/{CFG["repository"]}@" + commit' in authoring.setup_source(CFG, SHA)
 
 
 def test_refresh_keeps_cell_ids_of_unchanged_and_edited_cells():

@@ -43,7 +43,7 @@ def tools_imports(path) -> set[str]:
 
 def test_no_import_cycle_in_tools():
     graph = {p.stem: tools_imports(p) for p in TOOLS.glob("*.py")}
-    assert graph["student"] == {"config"} and graph["authoring"] == {"config", "student"}
+    assert graph["student"] == {"config"} and graph["authoring"] == {"colab_setup", "config", "student"}
     done: set[str] = set()
 
     def visit(module, path):

@@ -2,9 +2,11 @@
 
 Run as ``python -m tools.authoring COMMAND`` from the repository root (the Makefile does):
 
-- ``colab``: rewrite every "Open in Colab" badge and Colab setup cell from the repository slug in pyproject.toml
+- ``colab``: rewrite every "Open in Colab" badge, Colab setup cell and GPU request from ``[tool.course]`` in
+  pyproject.toml, pinning the setup cells to the last commit that changed course_utils (tools/colab_setup.py)
 - ``student [NAME ...]``: write the student editions into student/
-- ``check``: fail if a badge, a setup cell, a jupytext pair or a student edition is out of date
+- ``check``: fail if a badge, a setup cell (or its pinned commit), a GPU request, a jupytext pair or a student
+  edition is out of date
 - ``course``: execute every notebook into build/ (executed .ipynb and HTML) and print the times
 - ``refresh [NAME ...]``: re-execute notebooks in place, refreshing their committed outputs and .py pairs
 """
@@ -23,6 +25,8 @@ from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 from nbformat import NotebookNode
 
+from .colab_setup import (WORKFLOW, PinUnknown, apply_gpu, chapter_name, gpu_chapters, gpu_problems, package_commit,
+                          pinned_commit, setup_source, uncommitted_package_changes)
 from .config import BADGE_RE, BUILD, NOTEBOOKS, ROOT, badge, course_config, notebook_paths
 from .student import student_problems, write_student_editions
 
@@ -30,31 +34,37 @@ SETUP_TAG = "colab-setup"
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 
-def setup_source(cfg: dict[str, str]) -> str:
-    """The Colab setup cell: installs course_utils from GitHub on Colab, does nothing elsewhere."""
-    return (
-        "# Colab only: install the course's helper package, course_utils, from GitHub.\n"
-        "# Locally (after `make venv`) it is already installed and this cell does nothing.\n"
-        "import subprocess\n"
-        "import sys\n"
-        "\n"
-        'if "google.colab" in sys.modules:\n'
-        "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"--quiet\",\n"
-        f"                    \"git+https://github.com/{cfg['repository']}@{cfg['branch']}\"], check=True)"
-    )
+def apply_colab(nb: NotebookNode, relpath: str, cfg: dict[str, str], commit: str,
+                chapters: list[str] | None = None) -> None:
+    """Rewrite the badge, the setup cell and the GPU request of ``nb`` in place.
 
-
-def apply_colab(nb: NotebookNode, relpath: str, cfg: dict[str, str]) -> None:
-    """Rewrite the badge (first markdown cell) and the setup cell (tagged ``colab-setup``) in place."""
+    Args:
+        nb: the notebook.
+        relpath: its path from the repository root, for the badge and the chapter's name.
+        cfg: the course config (``course_config()``).
+        commit: the commit the setup cell installs course_utils from (``package_commit()``).
+        chapters: the chapters that ask Colab for a GPU; default ``[tool.course] gpu_chapters``.
+    """
     first = next(c for c in nb.cells if c.cell_type == "markdown")
     first.source = BADGE_RE.sub(lambda _: badge(relpath, cfg), first.source)
     for cell in nb.cells:
         if SETUP_TAG in cell.metadata.get("tags", []):
-            cell.source = setup_source(cfg)
+            cell.source = setup_source(cfg, commit)
+    apply_gpu(nb, relpath, gpu_chapters() if chapters is None else chapters)
 
 
-def colab_problems(nb: NotebookNode, relpath: str, cfg: dict[str, str]) -> list[str]:
-    """What disagrees with the repository slug: missing or wrong badge, missing or edited setup cell."""
+def colab_problems(nb: NotebookNode, relpath: str, cfg: dict[str, str], commit: str | None,
+                   chapters: list[str] | None = None) -> list[str]:
+    """What is out of date: the badge, the setup cell (its text and the commit it pins), the GPU request.
+
+    Args:
+        nb: the notebook.
+        relpath: its path from the repository root.
+        cfg: the course config (``course_config()``).
+        commit: the commit the setup cell must pin (``package_commit()``); None when this checkout cannot tell
+            (a shallow clone): then the cell is checked with the commit it pins, and the pin is not verified.
+        chapters: the chapters that ask Colab for a GPU; default ``[tool.course] gpu_chapters``.
+    """
     problems = []
     markdown = [c for c in nb.cells if c.cell_type == "markdown"]
     if not markdown or badge(relpath, cfg) not in markdown[0].source:
@@ -62,11 +72,17 @@ def colab_problems(nb: NotebookNode, relpath: str, cfg: dict[str, str]) -> list[
     if len(BADGE_RE.findall("\n".join(c.source for c in markdown))) != 1:
         problems.append(f"{relpath}: expected exactly one Colab badge")
     setup = [c for c in nb.cells if SETUP_TAG in c.metadata.get("tags", [])]
-    if len(setup) != 1 or setup[0].source != setup_source(cfg):
-        problems.append(f"{relpath}: needs exactly one cell tagged {SETUP_TAG!r} equal to the generated setup cell")
+    pinned = pinned_commit(setup[0].source) if len(setup) == 1 else None
+    if commit is not None and pinned is not None and pinned != commit:
+        problems.append(f"{relpath}: its setup cell installs course_utils at {pinned[:12]}, but the last "
+                        f"commit that changed course_utils/ or pyproject.toml is {commit[:12]}. Run `make colab` "
+                        f"and commit the notebooks; {WORKFLOW}")
+    elif len(setup) != 1 or pinned is None or setup[0].source != setup_source(cfg, commit or pinned):
+        problems.append(f"{relpath}: needs exactly one cell tagged {SETUP_TAG!r} equal to the generated setup cell "
+                        "(run `make colab`)")
     elif nb.cells.index(setup[0]) > 2:
         problems.append(f"{relpath}: the setup cell must come right after the title")
-    return problems
+    return problems + gpu_problems(nb, relpath, gpu_chapters() if chapters is None else chapters)
 
 
 def fix_badge_links(text: str, cfg: dict[str, str]) -> str:
@@ -105,11 +121,9 @@ def pair_problems(path: Path) -> list[str]:
 
 
 def normalize(nb: NotebookNode) -> None:
-    """Course-wide notebook metadata: python3 kernel; Colab's T4 GPU for notebooks that ask for a GPU."""
+    """Course-wide notebook metadata: the python3 kernel, no jupytext header (the GPU request is apply_colab's)."""
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     nb.metadata.pop("jupytext", None)
-    if nb.metadata.get("accelerator") == "GPU":
-        nb.metadata.setdefault("colab", {})["gpuType"] = "T4"
 
 
 def execute(nb: NotebookNode, cwd: Path, timeout: int = 1800) -> float:
@@ -158,18 +172,53 @@ def keep_cell_ids(old: NotebookNode, new: NotebookNode) -> None:
             used.add(cell.id)
 
 
+def _uncommitted_note(commit: str) -> str:
+    """A line naming uncommitted changes to the package, which the pinned ``commit`` lacks; empty if none."""
+    changed = [line[3:] for line in uncommitted_package_changes()]
+    if not changed:
+        return ""
+    return (f"uncommitted changes to {', '.join(changed)}: the setup cells pin {commit[:12]}, which lacks them; "
+            f"{WORKFLOW}.")
+
+
+def _pin_or_exit() -> str:
+    """The commit for the setup cells (``package_commit()``); a clear message and exit status 1 if unknown."""
+    try:
+        commit = package_commit()
+    except PinUnknown as err:
+        raise SystemExit(f"colab: cannot pin the setup cells: {err}.") from err
+    if note := _uncommitted_note(commit):
+        print(f"colab: WARNING {note}")
+    return commit
+
+
+def gpu_chapter_problems(chapters: list[str]) -> list[str]:
+    """Names in ``[tool.course] gpu_chapters`` that match no chapter (a typo, or a chapter renamed).
+
+    Args:
+        chapters: the configured chapter names (``gpu_chapters()``).
+    """
+    known = {chapter_name(path.name) for path in notebook_paths()}
+    return [f"pyproject.toml: [tool.course] gpu_chapters names {name!r}, which is no chapter's name "
+            f"(one of {', '.join(sorted(known))})" for name in chapters if name not in known]
+
+
 def cmd_colab(_args: argparse.Namespace) -> int:
-    """`make colab`: rewrite every badge and setup cell, the README's badges and the student editions."""
-    cfg = course_config()
+    """`make colab`: rewrite every badge, setup cell and GPU request, the README's badges and the student editions."""
+    cfg, commit, chapters = course_config(), _pin_or_exit(), gpu_chapters()
+    for problem in gpu_chapter_problems(chapters):
+        print(f"colab: WARNING {problem}")
     for path in notebook_paths():
         nb = nbformat.read(path, as_version=4)
-        apply_colab(nb, f"notebooks/{path.name}", cfg)
+        apply_colab(nb, f"notebooks/{path.name}", cfg, commit, chapters)
         nbformat.write(nb, path)
         path.with_suffix(".py").write_text(paired_text(nb))
     readme = ROOT / "README.md"
     readme.write_text(fix_badge_links(readme.read_text(), cfg))
     write_student_editions()
-    print(f"Badges and setup cells now point at {cfg['repository']}@{cfg['branch']}.")
+    print(f"Badges point at {cfg['repository']}@{cfg['branch']}; setup cells install course_utils from commit "
+          f"{commit[:12]} (the last that changed course_utils/ or pyproject.toml: push it); "
+          f"GPU runtime for: {', '.join(chapters) or 'no chapter'}. Now commit the notebooks and student editions.")
     return 0
 
 
@@ -181,12 +230,22 @@ def cmd_student(args: argparse.Namespace) -> int:
 
 
 def cmd_check(_args: argparse.Namespace) -> int:
-    """Print every out-of-date badge, setup cell, pair, student edition or oversized notebook; 1 if any."""
-    cfg = course_config()
-    problems = []
+    """Print every out-of-date badge, setup cell, pin, GPU request, pair, student edition or big notebook; 1 if any.
+
+    A checkout that cannot tell the commit the setup cells must pin (a shallow clone) says so and checks the rest.
+    """
+    cfg, chapters = course_config(), gpu_chapters()
+    try:
+        commit = package_commit()
+    except PinUnknown as err:
+        commit = None
+        print(f"NOTE the commit the setup cells pin is not verified: {err}.")
+    if commit and (note := _uncommitted_note(commit)):
+        print(f"NOTE {note}")
+    problems = gpu_chapter_problems(chapters)
     for path in notebook_paths():
         nb = nbformat.read(path, as_version=4)
-        problems += colab_problems(nb, f"notebooks/{path.name}", cfg) + pair_problems(path)
+        problems += colab_problems(nb, f"notebooks/{path.name}", cfg, commit, chapters) + pair_problems(path)
         if path.stat().st_size > 1_000_000:
             problems.append(f"{path.name} is {path.stat().st_size:,} bytes; keep notebooks under 1 MB")
     problems += student_problems() + readme_problems(cfg)
@@ -218,11 +277,11 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     """`make notebooks`: re-execute the named notebooks in place and rewrite their .py pairs."""
     stems = sorted({p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.*") if p.suffix in (".ipynb", ".py")})
     chosen = [NOTEBOOKS / f"{s}.ipynb" for s in stems if not args.names or any(n in s for n in args.names)]
-    cfg = course_config()
+    cfg, commit, chapters = course_config(), _pin_or_exit(), gpu_chapters()
     for path in chosen:
         nb = load_source(path)
         normalize(nb)
-        apply_colab(nb, f"notebooks/{path.name}", cfg)
+        apply_colab(nb, f"notebooks/{path.name}", cfg, commit, chapters)
         seconds = execute(nb, NOTEBOOKS)
         for cell in nb.cells:  # when each cell ran is not part of the notebook
             cell.metadata.pop("execution", None)
