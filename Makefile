@@ -61,8 +61,8 @@ RUN_CACHE_SESSION = cache=$$(mktemp -d) && ipython=$$(mktemp -d) && trap 'rm -rf
 	cp tools/ipython_startup.py "$$ipython/profile_default/startup/00-course-runcache.py" && \
 	export COURSE_RUN_CACHE="$$cache" IPYTHONDIR="$$ipython" COURSE_REPO_ROOT="$(CURDIR)"
 
-# A subset: NBVAL_PATHS="notebooks/06_training.ipynb student/06_training.ipynb" (fewer notebooks), TEST_PATHS= (no
-# unit tests), e.g. `make test TEST_PATHS= NBVAL_PATHS="notebooks/06_training.ipynb student/06_training.ipynb"`.
+# A subset: NBVAL_PATHS="notebooks/07_training.ipynb student/07_training.ipynb" (fewer notebooks), TEST_PATHS= (no
+# unit tests), e.g. `make test TEST_PATHS= NBVAL_PATHS="notebooks/07_training.ipynb student/07_training.ipynb"`.
 TEST_PATHS ?= tests
 NBVAL_PATHS ?= notebooks student
 test: venv data

@@ -52,12 +52,13 @@ if "google.colab" in sys.modules:
 # | 03 | The network | build 784-16-16-10, count its 13,002 parameters, follow a batch through it |
 # | 04 | Loss | softmax and cross-entropy from scratch; the guide's log10 numbers corrected |
 # | 05 | SGD and backprop | gradients, one update by hand, finite differences, learning rates |
-# | 06 | Training | the full training loop, the classic mistakes measured, a 5x faster data path |
-# | 07 | Evaluation | test accuracy over several seeds, confusion matrix, the worst mistakes |
-# | 08 | Dense vs CNN | the guide's comparison table, measured; shifted digits; filters |
-# | 09 | Inside the network | what the hidden neurons respond to |
-# | 10 | Experiments | widths, depths, activations, optimisers, learning-rate schedules |
-# | 11 | ML engineering | validation, cross-validation, saving, exporting, draw your own digit |
+# | 06 | Backpropagation by hand | what one image asks of every neuron, the chain rule, the four equations, training without `backward()` |
+# | 07 | Training | the full training loop, the classic mistakes measured, a 5x faster data path |
+# | 08 | Evaluation | test accuracy over several seeds, confusion matrix, the worst mistakes |
+# | 09 | Dense vs CNN | the guide's comparison table, measured; shifted digits; filters |
+# | 10 | Inside the network | what the hidden neurons respond to |
+# | 11 | Experiments | widths, depths, activations, optimisers, learning-rate schedules |
+# | 12 | ML engineering | validation, cross-validation, saving, exporting, draw your own digit |
 #
 # Each chapter stands alone: an instructor can assign any one of them, and it trains whatever it
 # needs itself.

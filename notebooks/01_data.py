@@ -206,7 +206,7 @@ assert loader_seconds > 5 * tensor_seconds, "preloaded batches should be far che
 # The `DataLoader` path converts each of the 60,000 images from a picture to a tensor, one at a
 # time in Python, every epoch, then glues 32 of them into a batch. The preloaded path does one
 # indexing operation per batch. For a network as small as ours the data pipeline would be most
-# of the training time, which is why later chapters train on preloaded tensors (chapter 06
+# of the training time, which is why later chapters train on preloaded tensors (chapter 07
 # times the whole training loop both ways).
 
 # %% [markdown]

@@ -251,7 +251,7 @@ plt.show()
 
 # %% [markdown]
 # (At exactly 0 ReLU has a corner; PyTorch defines its slope there as 0, as printed.) The guide
-# follows 3Blue1Brown and uses the sigmoid; most networks today use ReLU. Chapter 10 swaps the
+# follows 3Blue1Brown and uses the sigmoid; most networks today use ReLU. Chapter 11 swaps the
 # activation in the trained network and compares.
 #
 # ## One neuron, by hand

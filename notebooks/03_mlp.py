@@ -219,7 +219,7 @@ assert torch.isclose(z_by_hand, z_layer, atol=1e-6)
 # %% [markdown]
 # Because each row has one weight per pixel, a row can be drawn as a 28×28 picture of what that
 # neuron looks for. Before training the weights are random, so the pictures are noise (chapter
-# 09 draws them after training):
+# 10 draws them after training):
 
 # %%
 axes = show_digits(W1[:8].detach().reshape(8, 28, 28), ncols=8, size=1.0)   # [8, 784] -> [8, 28, 28]
@@ -271,7 +271,7 @@ print(f"accuracy: {accuracy:.2%}  (the test set has {(labels == 9).sum().item():
 # reason is visible in the shapes cell above: after each sigmoid every hidden value sits in a
 # narrow band around 0.5 (about 0.34 to 0.65 for those 32 images), whatever the image, so the final scores barely change
 # from one image to the next and the same digit always wins. Making the scores depend on the
-# picture is what training (chapters 04-06) does.
+# picture is what training (chapters 04-07) does.
 #
 # ## Exercises
 #

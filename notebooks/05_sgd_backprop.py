@@ -69,8 +69,8 @@ for name, w in model.named_parameters():
 # %% [markdown]
 # `backward()` returns nothing, as the guide says: its work is a side effect. It runs
 # *backpropagation*, the chain rule applied from the loss back through `layer3`, `layer2` and
-# `layer1`, and stores in each parameter's `.grad` one number per weight or bias: the slope
-# $\partial \text{loss} / \partial w$. So `.grad` always has the same shape as its parameter.
+# `layer1` (chapter 06 writes it out by hand), and stores in each parameter's `.grad` one number
+# per weight or bias: the slope $\partial \text{loss} / \partial w$. So `.grad` always has the same shape as its parameter.
 #
 # ## One optimizer step is the guide's formula
 #
@@ -453,4 +453,5 @@ check_function(descend_1d, [((1.0, 1.0, 0.5, 3), 0.125), ((1.0, 1.0, 2.5, 3), -3
                             ((4.0, 2.0, 0.02, 25), 0.2487285736), ((4.0, 2.0, 0.52, 25), -13.6969503924)])
 
 # %% [markdown]
-# Next: **06**: the complete training loop, epoch after epoch.
+# Next: **06 · Backpropagation by hand**: where those 13,002 gradients come from, written out as four
+# equations and used to train the network without `backward()`.

@@ -54,17 +54,17 @@ class BenchCase:
 
 
 def adam_0003(params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
-    """Adam at learning rate 0.003 (chapter 08's simple CNN, without its schedule)."""
+    """Adam at learning rate 0.003 (chapter 09's simple CNN, without its schedule)."""
     return torch.optim.Adam(params, lr=0.003)
 
 
 def adam_001(params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
-    """Adam at learning rate 0.01 (chapter 08's advanced CNN, without its schedule)."""
+    """Adam at learning rate 0.01 (chapter 09's advanced CNN, without its schedule)."""
     return torch.optim.Adam(params, lr=0.01)
 
 
 def advanced_cnn() -> nn.Module:
-    """AdvancedCNN in the channels-last memory layout, as chapter 08 trains it."""
+    """AdvancedCNN in the channels-last memory layout, as chapter 09 trains it."""
     return AdvancedCNN().to(memory_format=torch.channels_last)
 
 

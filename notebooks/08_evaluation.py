@@ -6,9 +6,9 @@
 # ---
 
 # %% [markdown]
-# # 07 · Evaluation: how good is the network, really?
+# # 08 · Evaluation: how good is the network, really?
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/07_evaluation.ipynb)
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/08_evaluation.ipynb)
 #
 # The learning guide's headline result is **85.73 %** test accuracy for its 784-16-16-10 sigmoid
 # network, trained for 20 epochs with SGD (learning rate 0.01, batches of 32). That is one run
@@ -72,7 +72,7 @@ print(f"{len(train_labels):,} training images, {len(test_labels):,} test images"
 # batch at each step (`[5, 32, 784]`), and runs all five with one batched matrix product. Each
 # network still gets exactly the treatment of a separate run: its own starting weights from
 # `MLP()` after seeding, its own shuffled order, plain SGD on its own batch mean. The gradients
-# are backpropagation's formulas written out by hand (chapter 05's chain rule), which is what
+# are backpropagation's formulas written out by hand (chapter 06 derives them and trains with them), which is what
 # `loss.backward()` would compute.
 #
 # Trust, but verify: one epoch of five seeds at once, against seed 0 trained on its own with the
@@ -143,7 +143,7 @@ plt.show()
 # %% [markdown]
 # Two things stand out. First, sigmoid with SGD at learning rate 0.01 learns slowly: the first
 # two epochs barely leave 10-20 %, and the curve is still climbing at epoch 20, so this setup is
-# far from finished (chapter 10 shows how much faster other choices learn). Second, on that
+# far from finished (chapter 11 shows how much faster other choices learn). Second, on that
 # rising curve 85.73 % is simply an earlier point: the mean of our seeds passes it a few epochs
 # before the end (printed above).
 #
@@ -305,7 +305,7 @@ for seed in seeds:
 # images even come out slightly ahead), and both losses are far from zero: this network is not
 # overfitting. It is *underfitting*: a network this small, trained for 20 slow epochs, does not
 # fit even its training images well. More epochs, a larger learning rate, ReLU or Adam would all
-# help (chapter 10 measures them), and chapter 08 shows what a network built for images does.
+# help (chapter 11 measures them), and chapter 09 shows what a network built for images does.
 
 # %% [markdown]
 # ## Exercises
@@ -369,4 +369,4 @@ check_function(most_confident_mistakes, [
     ((scores, labels, 12), worst)])
 
 # %% [markdown]
-# Next: **08 · Dense vs CNN**: the guide's comparison table, measured.
+# Next: **09 · Dense vs CNN**: the guide's comparison table, measured.

@@ -6,9 +6,9 @@
 # ---
 
 # %% [markdown]
-# # 09 · Inside the network: what did it learn?
+# # 10 · Inside the network: what did it learn?
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/09_inside_the_network.ipynb)
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/10_inside_the_network.ipynb)
 #
 # The learning guide tells 3Blue1Brown's story about the hidden layers: the first one finds edges,
 # the second combines them into loops and lines, the last one reads off the digit. A few paragraphs
@@ -63,7 +63,7 @@ print("threads:", torch.get_num_threads() if device.type == "cpu" else "(GPU)")
 # ## A trained network to look at
 #
 # The same 784-16-16-10 sigmoid network as in the guide. To have it ready in seconds we train it
-# with Adam (chapter 10 compares optimizers) for 3 epochs. We keep a copy of the first layer's
+# with Adam (chapter 11 compares optimizers) for 3 epochs. We keep a copy of the first layer's
 # starting weights, because one measurement below needs them.
 
 # %% tags=["nbval-ignore-output"]
@@ -412,4 +412,4 @@ check_function(best_first_layer_input, [((torch.tensor([0.1, -0.2, 0.004, 0.01])
                                         ((torch.tensor([0.3, 0.0]), 1.0), torch.tensor([0.15, 0.0]))])
 
 # %% [markdown]
-# Next: **10 · Experiments**: the guide's list of things to try, measured in one table.
+# Next: **11 · Experiments**: the guide's list of things to try, measured in one table.

@@ -6,9 +6,9 @@
 # ---
 
 # %% [markdown]
-# # 06 · Training: the loop that learns
+# # 07 · Training: the loop that learns
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/06_training.ipynb)
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/07_training.ipynb)
 #
 # Chapter 05 took single gradient steps. Repeat them for every mini-batch of the training set,
 # epoch after epoch, and you have training. In this chapter you write the learning guide's
@@ -121,7 +121,7 @@ print(f"after {num_epochs} epochs: test loss {test_loss:.4f}, test accuracy {tes
 print(f"updates made: {len(batch_losses):,} ({num_epochs} epochs x {len(train_batches):,} batches)")
 # Trained figures differ in their last digits between CPUs and GPUs, so they are checked here, not
 # compared as text. Measured: 51.09 % and loss 1.6615 on three CPU settings; other seeds give 41-56 %
-# after 5 epochs (chapter 07), so a 4-point band around seed 0 still catches a broken loop.
+# after 5 epochs (chapter 08), so a 4-point band around seed 0 still catches a broken loop.
 assert len(batch_losses) == 5 * 1_875 and all(a > b for a, b in zip(epoch_losses, epoch_losses[1:]))
 assert 0.47 < test_acc < 0.55 and 1.5 < test_loss < 1.8
 
@@ -144,7 +144,7 @@ plt.show()
 # decreases, and calls a loss of about 0.5 "good training". With sigmoid and learning rate 0.01
 # the start is slow: the first two epochs barely move the loss, and after five epochs it is
 # still far from 0.5 and the accuracy is only around one half (both printed above). The network
-# is not broken, just early. Chapter 07 trains the guide's full 20 epochs, several times.
+# is not broken, just early. Chapter 08 trains the guide's full 20 epochs, several times.
 
 # %% [markdown]
 # ## The same training with `fit`
@@ -183,7 +183,7 @@ plt.show()
 
 # %% [markdown]
 # The training accuracy of an epoch is counted while the weights are still changing, so it trails
-# the test accuracy measured after the epoch; chapter 07 compares the two properly.
+# the test accuracy measured after the epoch; chapter 08 compares the two properly.
 
 # %% [markdown]
 # ## Three mistakes, made on purpose
@@ -497,5 +497,5 @@ torch.optim.Adam([p], lr=0.001).step()
 check_function(adam_first_step, [((g, 0.001), p.detach()), ((torch.tensor([4.0, -0.25]), 0.1), torch.tensor([-0.1, 0.1]))])
 
 # %% [markdown]
-# Next: **07 · Evaluation**: the guide's full 20 epochs, on five seeds, and a close look at the
+# Next: **08 · Evaluation**: the guide's full 20 epochs, on five seeds, and a close look at the
 # mistakes the trained network makes.

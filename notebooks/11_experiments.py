@@ -6,9 +6,9 @@
 # ---
 
 # %% [markdown]
-# # 10 · Experiments: the guide's next steps, measured
+# # 11 · Experiments: the guide's next steps, measured
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/10_experiments.ipynb)
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/11_experiments.ipynb)
 #
 # The learning guide ends with a to-do list: try other learning rates, wider layers
 # (`[784, 32, 32, 10]`, `[784, 64, 32, 10]`), a deeper network (`[784, 16, 16, 16, 10]`), ReLU

@@ -6,9 +6,9 @@
 # ---
 
 # %% [markdown]
-# # 08 · Dense vs CNN: the guide's comparison table, measured
+# # 09 · Dense vs CNN: the guide's comparison table, measured
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/08_dense_vs_cnn.ipynb)
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/09_dense_vs_cnn.ipynb)
 #
 # The learning guide compares the network we built (dense: every pixel wired to every neuron) with
 # a *convolutional* network (CNN: small filters slid across the image). It sums the comparison up
@@ -98,7 +98,7 @@ assert 0.86 < guide_history.test_acc[-1] < 0.92, "the guide's recipe lands near 
 assert guide_history.train_loss[-1] < guide_history.train_loss[-2], "still learning at epoch 20"
 
 # %% [markdown]
-# About 88 %, a little above the guide's 85.73 % (chapter 07 trains this recipe from several seeds
+# About 88 %, a little above the guide's 85.73 % (chapter 08 trains this recipe from several seeds
 # and explains the gap). Its loss was still falling at epoch 20: sigmoids and a small, fixed
 # learning rate make it a slow learner, not a weak architecture. The next section shows how much
 # the *same* 784-16-16-10 shape can do.
@@ -129,7 +129,7 @@ assert dense_history.test_acc[-1] >= 0.955, "ReLU + Adam + one-cycle should reac
 # %% [markdown]
 # **Correction.** Above 95.5 % with exactly the guide's 13,002 parameters: the "85-92 %" the guide
 # gives for dense networks describes its training recipe, not what a dense network can do (and
-# chapter 10 shows that wider dense networks go further still).
+# chapter 11 shows that wider dense networks go further still).
 #
 # ## 3 · From dense to convolutional, in the guide's four steps
 #
@@ -438,4 +438,4 @@ check_function(simple_cnn_parameters, [((c1, c2), count_parameters(SimpleCNN((c1
                                        for c1, c2 in [(16, 32), (8, 16), (32, 64), (4, 8)]])
 
 # %% [markdown]
-# Next: **09 · Inside the network**: what the dense network's neurons learned.
+# Next: **10 · Inside the network**: what the dense network's neurons learned.
