@@ -9,9 +9,10 @@ The value a rule checks is typed ``object``: whatever the caller passed, since c
 """
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import torch
 from torch import nn
@@ -235,7 +236,8 @@ def cpu_generator(generator: object, name: str = "generator") -> torch.Generator
 
 
 def image_batch(x: object, who: str, *, values: int | None = None, channels: int | str | None = None,
-                pooled: tuple[int, int] | None = None, floats: bool = True) -> torch.Tensor:
+                pooled: tuple[int, int] | None = None, floats: bool = True, dtype: torch.dtype | None = None,
+                non_empty: bool = False) -> torch.Tensor:
     """A batch of images ``who`` can take: a tensor [B, ...], of floats unless ``floats=False``.
 
     Args:
@@ -244,6 +246,8 @@ def image_batch(x: object, who: str, *, values: int | None = None, channels: int
         channels: c: [B, c, H, W]; "any": any number of channels.
         pooled: (k, side): H and W halved k times give side (the maps a CNN's dense layer was built for).
         floats: False also takes integer images (raw 0-255 pixels).
+        dtype: the dtype of the model's weights, which the images must have (see ``same_precision``).
+        non_empty: refuse a batch of no images.
     """
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{who} takes a torch.Tensor, got {type(x).__name__}; convert with torch.as_tensor(x) "
@@ -266,7 +270,72 @@ def image_batch(x: object, who: str, *, values: int | None = None, channels: int
         raise ValueError(f"{who} is built for 28x28 images (after {pooled[0]} poolings its dense layer expects "
                          f"{pooled[1]}x{pooled[1]} maps), got {x.shape[2]}x{x.shape[3]}; resize the images to "
                          "28x28, e.g. with course_utils.preprocess.preprocess for a single picture")
+    if non_empty and x.shape[0] == 0:  # not len(x), which would fix the batch size of torch.export to one number
+        raise ValueError(f"{who} got an empty batch (shape {list(x.shape)}): no images to compute scores for; "
+                         "check the slice or the batches that produced it (images[60000:] of 60,000 images is empty)")
+    if dtype is not None:
+        same_precision(x, dtype, who)
     return x
+
+
+def same_precision(x: torch.Tensor, dtype: torch.dtype, who: str, name: str = "images") -> torch.Tensor:
+    """Float inputs ``x`` in the precision ``dtype`` of the weights of ``who`` (float32 unless converted).
+
+    A model computes in one precision, so float64 or float16 images meet float32 weights in a matrix
+    product that torch refuses ("mat1 and mat2 must have the same dtype"). Under autocast (mixed
+    precision) torch converts them itself, so nothing is refused there.
+    """
+    if x.dtype == dtype or not x.is_floating_point() or not dtype.is_floating_point:
+        return x
+    try:
+        if torch.is_autocast_enabled(x.device.type):
+            return x
+    except (RuntimeError, TypeError):  # a device type autocast does not know
+        pass
+    convert = CONVERSIONS.get(dtype, f".to({dtype})")
+    raise TypeError(f"{who}'s weights are {_short(dtype)} but the {name} are {_short(x.dtype)}; a model computes "
+                    f"in one precision, so convert the {name} with {name}{convert}"
+                    + (" (mnist_tensors and ToTensor give float32)" if dtype == torch.float32 else ""))
+
+
+# the method that converts a tensor to each dtype
+CONVERSIONS = {torch.float32: ".float()", torch.float64: ".double()", torch.float16: ".half()",
+                torch.bfloat16: ".bfloat16()", torch.int64: ".long()", torch.int32: ".int()", torch.bool: ".bool()"}
+
+
+def _short(dtype: torch.dtype) -> str:
+    """"float32" for torch.float32."""
+    return str(dtype).removeprefix("torch.")
+
+
+def weights_dtype(model: nn.Module) -> torch.dtype | None:
+    """The dtype of ``model``'s first floating-point parameter (the precision it computes in), or None."""
+    for param in model.parameters():
+        if param.is_floating_point():
+            return param.dtype
+    return None
+
+
+def finite_images(images: torch.Tensor, who: str, name: str = "images") -> torch.Tensor:
+    """Images without NaN or infinite values (a model turns them into NaN scores). One pass over all of them."""
+    bad = ~torch.isfinite(images)
+    if bad.any():
+        first = int(bad.reshape(len(images), -1).any(dim=1).nonzero()[0])
+        raise ValueError(f"{who}: the {name} hold {int(bad.sum())} NaN or infinite values (the first in image "
+                         f"{first}); a model turns them into NaN scores. Find where they came from (a division "
+                         f"by zero? a damaged file?) or replace them, e.g. torch.nan_to_num({name}, nan=0.0)")
+    return images
+
+
+def finite_scores(scores: torch.Tensor, who: str) -> torch.Tensor:
+    """A model's scores [N, C] without NaN or infinite values, which no probability or prediction can come from."""
+    bad = ~torch.isfinite(scores.reshape(len(scores), -1)).all(dim=1)
+    if bad.any():
+        raise ValueError(f"{who}: the model gave NaN or infinite scores for {int(bad.sum())} of {len(scores)} "
+                         f"image(s) (the first is image {int(bad.nonzero()[0])}), so there is no prediction. Its "
+                         "weights probably hold NaN after a training run whose loss became NaN (NaN in the data, "
+                         "or a learning rate too high): train a new model, or load a saved checkpoint")
+    return scores
 
 
 def matching_labels(images: object, labels: object, names: tuple[str, str] = ("images", "labels"), *,
@@ -290,15 +359,127 @@ def matching_labels(images: object, labels: object, names: tuple[str, str] = ("i
         raise ValueError(f"{a} are on {images.device} but {b} on {labels.device}; move both to one device")
 
 
-def class_indices(labels: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
-    """``labels`` as class indices for ``scores`` [B, C]: shape [B], integers, each from 0 to C - 1."""
+def class_indices(labels: torch.Tensor, scores: torch.Tensor, values: bool = True) -> torch.Tensor:
+    """``labels`` as class indices for ``scores`` [B, C]: shape [B], int64, each from 0 to C - 1.
+
+    Args:
+        values: also check every label is a class (this reads the values: on a GPU, a wait for it);
+            False checks only the shape and dtype, which costs nothing.
+    """
+    if not isinstance(labels, torch.Tensor):
+        raise TypeError(f"labels must be a torch.Tensor, got {type(labels).__name__}; "
+                        "convert with torch.as_tensor(labels)")
+    if labels.dim() == 2 and scores.dim() == 2 and labels.shape == scores.shape:
+        raise ValueError(f"labels must be class indices, one int64 per image (shape [{len(scores)}]), got shape "
+                         f"{list(labels.shape)} {_short(labels.dtype)}: one-hot labels, one column per class. "
+                         "Convert them with labels.argmax(dim=1)")
     if labels.dim() != 1 or len(labels) != len(scores):
         raise ValueError(f"labels must be one class index per image, shape [{len(scores)}], got shape "
                          f"{list(labels.shape)} for scores of shape {list(scores.shape)}")
-    if labels.is_floating_point() or labels.dtype == torch.bool:
+    if labels.dtype != torch.int64:
         raise ValueError(f"labels must be integer class indices (int64), got {labels.dtype}; "
                          "convert with labels.long()")
-    if len(labels) and (labels.min() < 0 or labels.max() >= scores.shape[1]):
-        raise ValueError(f"labels must be classes 0 to {scores.shape[1] - 1} for a model with {scores.shape[1]} "
-                         f"outputs, got values from {labels.min().item()} to {labels.max().item()}")
+    if values and len(labels):
+        classes_in_range(labels, scores.shape[1])
     return labels
+
+
+def classes_in_range(labels: torch.Tensor, num_classes: int, name: str = "labels") -> torch.Tensor:
+    """Integer ``labels`` that are all classes 0 to ``num_classes`` - 1 (reads the values once)."""
+    low, high = torch.stack(torch.aminmax(labels)).tolist() if len(labels) else (0, 0)  # one read
+    if low < 0 or high >= num_classes:
+        outside = ((labels < 0) | (labels >= num_classes)).nonzero()[0].item()
+        value = labels[outside].item()
+        ignored = (" (-100 is the label torch's cross_entropy ignores without a word: those images would "
+                   "silently not count)" if value == -100 else "")
+        raise ValueError(f"{name} must be classes 0 to {num_classes - 1} for a model with {num_classes} outputs, "
+                         f"got values from {low} to {high}: {name}[{outside}] is {value}{ignored}. Fix the "
+                         f"{name}, or leave those images out")
+    return labels
+
+
+def loss_function(loss_fn: object, name: str = "loss_fn") -> object:
+    """A loss to call as ``loss_fn(scores, labels)``: a function such as F.cross_entropy or a module instance."""
+    if isinstance(loss_fn, type):
+        shown = f"nn.{loss_fn.__name__}" if loss_fn.__module__.startswith("torch.nn") else loss_fn.__name__
+        raise TypeError(f"{name}={shown} is the class, not a loss: pass an instance, {name}={shown}() "
+                        "(with the parentheses), or the function F.cross_entropy")
+    if not callable(loss_fn):
+        raise TypeError(f"{name} must be a loss function such as F.cross_entropy or a loss module such as "
+                        f"nn.CrossEntropyLoss(), got {type(loss_fn).__name__} {loss_fn!r}")
+    return loss_fn
+
+
+class NonFiniteLoss(ValueError):
+    """Training met a NaN or infinite loss: which value, at which batch (and epoch), and what to do about it."""
+
+    def __init__(self, value: float, batch: int, batches: int, epoch: tuple[int, int] | None = None):
+        self.value, self.batch, self.batches, self.epoch = value, batch, batches, epoch
+        where = f"batch {batch} of {batches}" + (f" in epoch {epoch[0]} of {epoch[1]}" if epoch else "")
+        super().__init__(
+            f"training stopped: the loss became {value} at {where}, and nothing can be learnt from a NaN or "
+            "infinite loss. Likely causes: NaN or infinite values in the images or labels (look with "
+            "torch.isfinite(images).all()), or a learning rate so high that the weights blew up (try one 10x "
+            "smaller). The model's weights may now hold NaN too: make the model and its optimizer again "
+            "before training again")
+
+    def __reduce__(self) -> tuple[type, tuple[float, int, int, tuple[int, int] | None]]:
+        return type(self), (self.value, self.batch, self.batches, self.epoch)
+
+
+def finite_loss(total: float, batch_losses: list[torch.Tensor]) -> float:
+    """An epoch's summed loss ``total`` when finite; else NonFiniteLoss naming the first batch whose loss was not."""
+    if math.isfinite(total):
+        return total
+    finite = torch.isfinite(torch.stack(batch_losses).float()).cpu()
+    first = int((~finite).nonzero()[0]) if not finite.all() else len(batch_losses) - 1
+    raise NonFiniteLoss(batch_losses[first].item(), first + 1, len(batch_losses))
+
+
+def batch_pair(images: object, labels: object, index: int, name: str = "batches") -> None:
+    """One (images, labels) batch from ``name``: two tensors, of the same, non-zero length (no values read)."""
+    for value, what in ((images, "images"), (labels, "labels")):
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"batch {index} of {name} holds {what} as a {type(value).__name__}, not a torch.Tensor; "
+                            f"convert with torch.as_tensor({what}), or build the batches with TensorBatches")
+    if len(images) != len(labels):
+        raise ValueError(f"batch {index} of {name} has {len(images)} images but {len(labels)} labels; "
+                         "each image needs exactly one label")
+    if len(images) == 0:
+        raise ValueError(f"batch {index} of {name} is empty (0 images): there is nothing to learn from or measure. "
+                         "Check how the batches are made (an empty slice such as images[60000:] of 60,000 "
+                         "images, or a loop that cuts past the end of the data)")
+
+
+def fresh_batches(batches: object, name: str = "batches") -> object:
+    """Batches that can still be gone through: not a generator that has already been used up."""
+    if not isinstance(batches, Iterable):
+        raise TypeError(f"{name} must be (images, labels) batches that a for loop can go through, such as "
+                        f"TensorBatches(images, labels) or a DataLoader; got {type(batches).__name__}")
+    if inspect.isgenerator(batches) and inspect.getgeneratorstate(batches) == inspect.GEN_CLOSED:
+        raise ValueError(f"{name} is a generator that has already been used up: a generator can be gone through "
+                         f"only once, so it has no batches left. {_REITERABLE}")
+    return batches
+
+
+def batches_per_epoch(batches: object, epochs: int, name: str = "batches") -> object:
+    """Batches that can be gone through ``epochs`` times: a one-pass iterator only when ``epochs`` is 1."""
+    fresh_batches(batches, name)
+    if epochs > 1 and isinstance(batches, Iterator):
+        raise ValueError(f"{name} is a {type(batches).__name__}, which can be gone through only once, but fit "
+                         f"goes through it once per epoch ({epochs} epochs): from the second epoch on it would "
+                         f"give nothing. {_REITERABLE}")
+    return batches
+
+
+def no_data(batches: object, name: str = "batches") -> ValueError:
+    """The error for batches that gave no batch at all, saying why that probably was."""
+    if isinstance(batches, Iterator):
+        return ValueError(f"{name} produced no data: it is a {type(batches).__name__}, which can be gone through "
+                          f"only once, and an earlier loop probably used it up. {_REITERABLE}")
+    return ValueError(f"{name} produced no data (0 batches): check the dataset and batch size (with drop_last=True, "
+                      "fewer images than one batch give no batch at all)")
+
+
+_REITERABLE = ("Pass a list or a TensorBatches/DataLoader, which can be iterated once per epoch, "
+               "e.g. TensorBatches(images, labels, batch_size=32)")

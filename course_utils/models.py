@@ -44,7 +44,7 @@ class MLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Scores [B, 10] for a batch of images [B, 1, 28, 28] (or flat [B, 784])."""
-        image_batch(x, type(self).__name__, values=self.sizes[0])
+        image_batch(x, type(self).__name__, values=self.sizes[0], dtype=self.layer1.weight.dtype, non_empty=True)
         x = torch.flatten(x, start_dim=1)          # [B, 1, 28, 28] -> [B, 784]
         *hidden, last = self.layers
         for layer in hidden:
@@ -79,7 +79,7 @@ class SimpleCNN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Scores [B, 10] for a batch of 28x28 images [B, 1, 28, 28]."""
-        image_batch(x, type(self).__name__, channels=1, pooled=(2, 7))
+        image_batch(x, type(self).__name__, channels=1, pooled=(2, 7), dtype=self.conv1.weight.dtype, non_empty=True)
         x = self.pool(self.activation(self.conv1(x)))   # [B, 1, 28, 28] -> [B, 16, 28, 28] -> [B, 16, 14, 14]
         x = self.pool(self.activation(self.conv2(x)))   # -> [B, 32, 14, 14] -> [B, 32, 7, 7]
         x = torch.flatten(x, start_dim=1)               # -> [B, 1568]: flatten only at the end
@@ -114,7 +114,7 @@ class AdvancedCNN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Scores [B, 10] for a batch of 28x28 images [B, 1, 28, 28]."""
-        image_batch(x, type(self).__name__, channels=1, pooled=(3, 3))
+        image_batch(x, type(self).__name__, channels=1, pooled=(3, 3), dtype=self.fc.weight.dtype, non_empty=True)
         x = self.pool(self.block1(x))                   # [B, 1, 28, 28] -> [B, 16, 14, 14]
         x = self.pool(self.block3(self.block2(x)))      # -> [B, 32, 14, 14] -> [B, 32, 7, 7]
         x = self.pool(self.block4(x))                   # -> [B, 64, 7, 7] -> [B, 64, 3, 3]

@@ -9,6 +9,8 @@ prediction for one picture of any kind.)
 from __future__ import annotations
 
 import contextlib
+import copy
+import functools
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,7 +20,10 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._validate import class_indices, model_on_device, optimizer_for, positive_int
+from ._validate import (NonFiniteLoss, batch_pair, batches_per_epoch, class_indices, classes_in_range, finite_images,
+                        finite_loss, finite_scores, fresh_batches, image_batch, loss_function, model_on_device,
+                        no_data, optimizer_for, positive_int, same_precision, weights_dtype)
+from .data import TensorBatches
 from .models import eval_mode, train_mode
 
 Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]  # (images, labels) pairs: a TensorBatches, a DataLoader
@@ -48,6 +53,9 @@ def train_epoch(model: nn.Module, batches: Batches, optimizer: torch.optim.Optim
     """One pass over ``batches`` in train mode, updating the model after every batch.
 
     The model is put back in the mode it came in afterwards (eval stays eval), even after an error.
+    Each batch is checked before the model learns from it (two tensors, not empty, images in the
+    model's precision, labels int64 class indices in range), and an epoch whose loss became NaN or
+    infinite is refused, naming the first such batch, instead of going on with a broken model.
 
     Args:
         batches: (images, labels) pairs; each is moved to ``device``.
@@ -60,24 +68,32 @@ def train_epoch(model: nn.Module, batches: Batches, optimizer: torch.optim.Optim
         scaler: a torch.amp.GradScaler; turns on float16 mixed precision (CUDA).
     Returns:
         (average loss per sample, accuracy) over the epoch.
+    Raises:
+        NonFiniteLoss: (a ValueError) the loss became NaN or infinite in this epoch.
     """
     device = model_on_device(model, device)
     optimizer = optimizer_for(model, optimizer)
+    loss_fn, batches = loss_function(loss_fn), fresh_batches(batches)
+    dtype = weights_dtype(model)
     total_loss = torch.zeros((), device=device)
     correct = torch.zeros((), dtype=torch.long, device=device)
-    seen = 0
+    seen, batch_losses = 0, []
     with train_mode(model):
         for images, labels in (tqdm(batches, desc=desc, leave=False, disable=not progress) if bar is None
                                else batches):
             if bar is not None:
                 bar.update()
+            batch_pair(images, labels, len(batch_losses) + 1)
+            arrived = labels                   # checked where reading them costs no wait for a GPU
             images, labels = images.to(device), labels.to(device)
             if augment is not None:
                 images = augment(images)       # a fresh variation of every training batch
+            _check_images(images, dtype, model)
             optimizer.zero_grad()              # 1. forget the previous batch's gradients
             with _autocast(device, scaler):    #    (float16 only when a GradScaler is given)
                 scores = model(images)         # 2. forward: [B, ...] -> [B, 10]
-                loss = _loss(loss_fn, scores, labels)  # 3. how wrong, averaged over the batch
+                _check_labels(batches, arrived, scores, first=not batch_losses)
+                loss = loss_fn(scores, labels)  # 3. how wrong, averaged over the batch
             if scaler is None:
                 loss.backward()                # 4. backprop: fill every parameter's .grad
                 optimizer.step()               # 5. move every parameter against its gradient
@@ -90,9 +106,10 @@ def train_epoch(model: nn.Module, batches: Batches, optimizer: torch.optim.Optim
             total_loss += loss.detach() * len(labels)
             correct += (scores.argmax(dim=1) == labels).sum()
             seen += len(labels)
+            batch_losses.append(loss.detach())  # kept, not read: which batch went wrong, if one did
     if seen == 0:
-        raise ValueError("batches produced no data: check the dataset and batch size")
-    return total_loss.item() / seen, correct.item() / seen
+        raise no_data(batches)
+    return finite_loss(total_loss.item(), batch_losses) / seen, correct.item() / seen
 
 
 @torch.no_grad()
@@ -102,21 +119,28 @@ def evaluate(model: nn.Module, batches: Batches, device: torch.device | str = "c
 
     Args:
         batches: (images, labels) pairs; each is moved to ``device``.
-        loss_fn: called as ``loss_fn(scores, labels, reduction="sum")`` (as torch's losses take it).
+        loss_fn: called as ``loss_fn(scores, labels, reduction="sum")`` (as torch's loss functions take it);
+            a loss module such as ``nn.CrossEntropyLoss()`` is called as a copy of it with reduction "sum".
     Returns:
         (average loss per sample, accuracy). The model is put back in the mode it came in.
     """
     device = model_on_device(model, device)
-    total_loss, correct, seen = 0.0, 0, 0
+    loss_fn, batches = _summed(loss_function(loss_fn)), fresh_batches(batches)
+    dtype = weights_dtype(model)
+    total_loss, correct, seen, index = 0.0, 0, 0, 0
     with eval_mode(model):
         for images, labels in batches:
+            index += 1
+            batch_pair(images, labels, index)
             images, labels = images.to(device), labels.to(device)
+            _check_images(images, dtype, model)
             scores = model(images)
-            total_loss += _loss(loss_fn, scores, labels, reduction="sum").item()
+            class_indices(labels, scores)      # this loop reads every batch's results anyway
+            total_loss += loss_fn(scores, labels).item()
             correct += (scores.argmax(dim=1) == labels).sum().item()
             seen += len(labels)
     if seen == 0:
-        raise ValueError("batches produced no data: check the dataset and batch size")
+        raise no_data(batches)
     return total_loss / seen, correct / seen
 
 
@@ -131,11 +155,20 @@ def scores_of(model: nn.Module, images: torch.Tensor, device: torch.device | str
         Scores [N, 10] on the CPU; ``.argmax(dim=1)`` gives the predicted digits. The model is put back
         in the mode it came in. (For one picture of any kind, with the steps explained, use
         ``course_utils.deploy.predict``.)
+    Raises:
+        ValueError: the images hold NaN or infinite values, or the model gave NaN or infinite scores.
     """
     device = model_on_device(model, device)
     batch_size = positive_int(batch_size, "batch_size")
+    image_batch(images, "scores_of", non_empty=True)
+    dtype = weights_dtype(model)
+    if dtype is not None:
+        same_precision(images, dtype, "the model")
+    finite_images(images, "scores_of")
     with eval_mode(model):
-        return torch.cat([model(images[i:i + batch_size].to(device)).cpu() for i in range(0, len(images), batch_size)])
+        scores = torch.cat([model(images[i:i + batch_size].to(device)).cpu()
+                            for i in range(0, len(images), batch_size)])
+    return finite_scores(scores, "scores_of")
 
 
 def confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor, num_classes: int = 10) -> torch.Tensor:
@@ -176,10 +209,16 @@ def fit(model: nn.Module, train_batches: Batches, optimizer: torch.optim.Optimiz
         amp: train in float16 mixed precision (CUDA only: pass ``amp=(device.type == "cuda")``).
     Returns:
         A History of the per-epoch losses, accuracies and times.
+    Raises:
+        NonFiniteLoss: (a ValueError) the loss became NaN or infinite; training stops after that epoch.
     """
     epochs = positive_int(epochs, "epochs")
     device = model_on_device(model, device)
     optimizer = optimizer_for(model, optimizer)
+    loss_fn = loss_function(loss_fn)
+    train_batches = batches_per_epoch(train_batches, epochs, "train_batches")
+    if test_batches is not None:
+        test_batches = batches_per_epoch(test_batches, epochs, "test_batches")
     if step_scheduler_every_batch and scheduler is None:
         raise ValueError("step_scheduler_every_batch=True needs a scheduler; pass scheduler=...")
     if amp and device.type != "cuda":
@@ -193,8 +232,12 @@ def fit(model: nn.Module, train_batches: Batches, optimizer: torch.optim.Optimiz
     bar = tqdm(total=total, desc="training", unit="batch", disable=not progress, mininterval=1.0)
     for epoch in range(epochs):
         start = time.perf_counter()
-        loss, acc = train_epoch(model, train_batches, optimizer, device, loss_fn, bar=bar, augment=augment,
-                                scheduler=batch_scheduler, scaler=scaler)
+        try:
+            loss, acc = train_epoch(model, train_batches, optimizer, device, loss_fn, bar=bar, augment=augment,
+                                    scheduler=batch_scheduler, scaler=scaler)
+        except NonFiniteLoss as err:
+            bar.close()
+            raise NonFiniteLoss(err.value, err.batch, err.batches, (epoch + 1, epochs)) from None
         history.epoch_seconds.append(time.perf_counter() - start)
         history.train_loss.append(loss)
         history.train_acc.append(acc)
@@ -210,7 +253,36 @@ def fit(model: nn.Module, train_batches: Batches, optimizer: torch.optim.Optimiz
     bar.close()
     return history
 
-# ---------------------------------------------------------------- plumbing: mixed precision, loss errors
+# ---------------------------------------------------------------- plumbing: batch checks, mixed precision, sums
+
+
+def _check_images(images: torch.Tensor, dtype: torch.dtype | None, model: nn.Module) -> None:
+    """Float images in the model's precision (metadata only: no value is read)."""
+    if not images.is_floating_point():
+        image_batch(images, type(model).__name__)  # the course's message for integer pixels
+    if dtype is not None:
+        same_precision(images, dtype, "the model")
+
+
+def _check_labels(batches: object, labels: torch.Tensor, scores: torch.Tensor, first: bool) -> None:
+    """Labels that are int64 class indices of ``scores``, without waiting for a GPU in every batch.
+
+    Shape and dtype are checked in every batch (they cost nothing). The values are read where that is free,
+    labels on the CPU, and otherwise with the first batch only; for TensorBatches every label at once then.
+    """
+    whole = batches.labels if isinstance(batches, TensorBatches) else None
+    class_indices(labels, scores, values=whole is None and (first or labels.device.type == "cpu"))
+    if first and whole is not None and scores.dim() == 2:
+        classes_in_range(whole, scores.shape[1])
+
+
+def _summed(loss_fn: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+    """``loss_fn`` summing over a batch: a loss module as a copy with reduction "sum", a function called so."""
+    if isinstance(loss_fn, nn.Module) and getattr(loss_fn, "reduction", None) in ("mean", "sum"):
+        summed = copy.copy(loss_fn)
+        summed.reduction = "sum"
+        return summed
+    return functools.partial(loss_fn, reduction="sum")
 
 
 def _autocast(device: torch.device, scaler: torch.amp.GradScaler | None) -> contextlib.AbstractContextManager:
@@ -221,16 +293,3 @@ def _autocast(device: torch.device, scaler: torch.amp.GradScaler | None) -> cont
 def _grad_scaler() -> torch.amp.GradScaler:
     """A CUDA GradScaler (torch.amp.GradScaler is torch >= 2.3; older versions have torch.cuda.amp's)."""
     return torch.amp.GradScaler("cuda") if hasattr(torch.amp, "GradScaler") else torch.cuda.amp.GradScaler()
-
-
-def _loss(loss_fn: Callable[..., torch.Tensor], scores: torch.Tensor, labels: torch.Tensor,
-          **kwargs: str) -> torch.Tensor:
-    """``loss_fn(scores, labels)``; when it fails on labels that are not class indices, a clear error instead."""
-    try:
-        return loss_fn(scores, labels, **kwargs)
-    except (RuntimeError, IndexError, ValueError) as err:
-        try:
-            class_indices(labels, scores)
-        except ValueError as clear:
-            raise clear from err
-        raise

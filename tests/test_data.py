@@ -44,3 +44,14 @@ def test_tensor_batches_reject_bad_input():
         data.TensorBatches(torch.zeros(3, 2), torch.zeros(4))
     with pytest.raises(ValueError, match="positive int"):
         data.TensorBatches(torch.zeros(3, 2), torch.zeros(3), batch_size=0)
+
+
+def test_tensor_batches_from_numpy_arrays_say_how_to_convert():
+    import numpy as np
+
+    with pytest.raises(TypeError, match=r"images must be a torch.Tensor, got ndarray; convert with "
+                                        r"torch.as_tensor\(images\)"):
+        data.TensorBatches(np.zeros((3, 784), np.float32), torch.zeros(3, dtype=torch.long))
+    with pytest.raises(TypeError, match=r"labels must be a torch.Tensor, got ndarray; convert with "
+                                        r"torch.as_tensor\(labels\)"):
+        data.TensorBatches(torch.zeros(3, 784), np.zeros(3, np.int64))

@@ -114,3 +114,23 @@ def test_train_mode_restores_the_mode_it_found_even_after_an_error():
     with train_mode(net.train()):
         pass
     assert net.training
+
+
+@pytest.mark.parametrize("name", ["MLP", "SimpleCNN", "AdvancedCNN"])
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float16])
+def test_models_refuse_images_of_another_precision_naming_the_conversion(name, dtype):
+    from course_utils import models
+
+    net = getattr(models, name)()
+    with pytest.raises(TypeError, match=rf"^{name}'s weights are float32 but the images are "
+                                        rf"{str(dtype)[6:]}; .*convert the images with images.float\(\)"):
+        net(torch.zeros(2, 1, 28, 28, dtype=dtype))
+    assert net.double()(torch.zeros(2, 1, 28, 28, dtype=torch.float64)).dtype == torch.float64  # one precision: fine
+
+
+@pytest.mark.parametrize("name", ["MLP", "SimpleCNN", "AdvancedCNN"])
+def test_models_refuse_an_empty_batch(name):
+    from course_utils import models
+
+    with pytest.raises(ValueError, match=rf"^{name} got an empty batch \(shape \[0, 1, 28, 28\]\): no images"):
+        getattr(models, name)()(torch.zeros(0, 1, 28, 28))

@@ -240,3 +240,170 @@ def test_an_optimizer_of_another_model_is_refused():
         training.fit(model, TensorBatches(x, y, 64), 0.1, 1, progress=False)
     frozen_first = torch.optim.SGD(model.layer3.parameters(), lr=0.1)  # training part of a model is fine
     training.fit(model, TensorBatches(x, y, 64), frozen_first, 1, progress=False)
+
+
+def one_hot_run(epochs=1):
+    torch.manual_seed(0)
+    model = MLP()
+    x, y = toy_data(60)
+    one_hot = nn.functional.one_hot(y, 10).float()               # [60, 10] floats, one column per class
+    batches = TensorBatches(x, one_hot, 10, shuffle=False)
+    return training.fit(model, batches, torch.optim.SGD(model.parameters(), lr=0.1), epochs, progress=False)
+
+
+def test_one_hot_labels_are_refused_with_argmax():
+    """Before: a batch of 10 one-hot labels matched scores [10, 10], trained, and reported 0.0 % accuracy."""
+    with pytest.raises(ValueError, match=r"labels must be class indices, one int64 per image \(shape \[10\]\), got "
+                                         r"shape \[10, 10\] float32: one-hot.*labels.argmax\(dim=1\)"):
+        one_hot_run()
+    model = MLP()
+    x, y = toy_data(10)
+    with pytest.raises(ValueError, match=r"labels.argmax\(dim=1\)"):
+        training.evaluate(model, [(x, nn.functional.one_hot(y, 10).float())])
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float16])
+def test_images_in_another_precision_are_refused_for_any_model(dtype):
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))      # not a course model: the loop checks
+    x, y = toy_data(8)
+    message = rf"the model's weights are float32 but the images are {str(dtype)[6:]}; .*images.float\(\)"
+    with pytest.raises(TypeError, match=message):
+        training.train_epoch(model, [(x.to(dtype), y)], torch.optim.SGD(model.parameters(), lr=0.1))
+    with pytest.raises(TypeError, match=message):
+        training.evaluate(model, [(x.to(dtype), y)])
+    with pytest.raises(TypeError, match=message):
+        training.scores_of(model, x.to(dtype))
+
+
+def test_int32_labels_are_refused_with_long():
+    model = MLP()
+    x, y = toy_data(8)
+    message = r"labels must be integer class indices \(int64\), got torch.int32; convert with labels.long\(\)"
+    with pytest.raises(ValueError, match=message):
+        training.train_epoch(model, [(x, y.int())], torch.optim.SGD(model.parameters(), lr=0.1))
+    with pytest.raises(ValueError, match=message):
+        training.evaluate(model, [(x, y.int())])
+
+
+def test_labels_outside_the_classes_are_refused_naming_the_value_and_the_range():
+    """-100 was skipped by cross_entropy without a word (a batch of them gave a NaN loss)."""
+    x, y = toy_data(64)
+    bad = y.clone()
+    bad[40] = -100                                              # in the second batch of 32
+    message = r"labels must be classes 0 to 9 for a model with 10 outputs, got values from -100 to 9: labels\[{}\] " \
+              r"is -100 \(-100 is the label torch's cross_entropy ignores"
+    model = MLP()
+    before = [p.clone() for p in model.parameters()]
+    with pytest.raises(ValueError, match=message.format(40)):  # TensorBatches: all labels checked with the first batch
+        training.train_epoch(model, TensorBatches(x, bad, 32, shuffle=False), torch.optim.SGD(model.parameters(), lr=1))
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    with pytest.raises(ValueError, match=message.format(8)):   # other batches on the CPU: each batch's own
+        training.train_epoch(model, [(x[:32], y[:32]), (x[32:], bad[32:])], torch.optim.SGD(model.parameters(), lr=1))
+    with pytest.raises(ValueError, match=message.format(8)):
+        training.evaluate(model, [(x[:32], y[:32]), (x[32:], bad[32:])])
+    with pytest.raises(ValueError, match=r"got values from 0 to 12: labels\[3\] is 12. Fix the labels"):
+        training.evaluate(model, [(x[:4], torch.tensor([0, 1, 2, 12]))])
+
+
+def test_a_loss_class_is_refused_and_a_loss_module_works_in_training_and_evaluation():
+    model = MLP()
+    x, y = toy_data(64)
+    batches = TensorBatches(x, y, 32)
+    message = r"loss_fn=nn.CrossEntropyLoss is the class, not a loss: pass an instance, loss_fn=nn.CrossEntropyLoss\(\)"
+    for call in (lambda: training.fit(model, batches, torch.optim.SGD(model.parameters(), lr=0.1), 1,
+                                      loss_fn=nn.CrossEntropyLoss, progress=False),
+                 lambda: training.train_epoch(model, batches, torch.optim.SGD(model.parameters(), lr=0.1),
+                                              loss_fn=nn.CrossEntropyLoss),
+                 lambda: training.evaluate(model, batches, loss_fn=nn.CrossEntropyLoss)):
+        with pytest.raises(TypeError, match=message):
+            call()
+    history = training.fit(model, batches, torch.optim.SGD(model.parameters(), lr=0.1), 1, test_batches=batches,
+                           loss_fn=nn.CrossEntropyLoss(), progress=False)
+    assert history.test_loss == [pytest.approx(training.evaluate(model, batches)[0])]  # summed, then per image
+
+
+def nan_batches():
+    x, y = toy_data(128)
+    x[70, 0, 3, 3] = float("nan")                               # in the third batch of 32
+    return TensorBatches(x, y, 32, shuffle=False)
+
+
+def test_a_nan_loss_stops_fit_naming_the_batch_the_epoch_and_the_causes():
+    """Before: fit ran every epoch on NaN and predict then said 'digit 0 (nan% probability)'."""
+    model = MLP()
+    epochs_run = []
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: epochs_run.append(epoch) or 1.0)
+    with pytest.raises(ValueError, match=r"training stopped: the loss became nan at batch 3 of 4 in epoch 1 of 5.*"
+                                         r"NaN or infinite values in the images.*a learning rate so high"):
+        training.fit(model, nan_batches(), optimizer, 5, scheduler=scheduler, progress=False)
+    assert epochs_run == [0]                                    # no epoch stepped after the first
+    model = MLP()
+    with pytest.raises(ValueError, match="the loss became nan at batch 3 of 4, and nothing can be learnt"):
+        training.train_epoch(model, nan_batches(), torch.optim.SGD(model.parameters(), lr=0.1))
+
+
+def test_a_loss_that_blows_up_with_a_huge_learning_rate_is_stopped_too():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+    x, y = toy_data(256)
+    with pytest.raises(ValueError, match=r"the loss became (nan|inf) at batch 2 of 8 in epoch 1 of 3"):
+        training.fit(model, TensorBatches(x, y, 32), torch.optim.SGD(model.parameters(), lr=1e38), 3, progress=False)
+
+
+def test_scores_of_refuses_nan_images_nan_scores_and_no_images():
+    model = MLP()
+    x, _ = toy_data(20)
+    x[7, 0, 0, 0] = float("inf")
+    with pytest.raises(ValueError, match=r"scores_of: the images hold 1 NaN or infinite values \(the first in image 7\)"
+                                         r".*torch.nan_to_num"):
+        training.scores_of(model, x)
+    with torch.no_grad():
+        model.layer2.weight[0, 0] = float("nan")                  # what a training run that blew up leaves
+    with pytest.raises(ValueError, match=r"scores_of: the model gave NaN or infinite scores for 20 of 20 image\(s\).*"
+                                         "train a new model"):
+        training.scores_of(model, toy_data(20)[0])
+    with pytest.raises(ValueError, match=r"scores_of got an empty batch \(shape \[0, 1, 28, 28\]\)"):
+        training.scores_of(MLP(), toy_data(20)[0][:0])
+
+
+def test_an_empty_batch_is_refused_naming_it():
+    model = MLP()
+    x, y = toy_data(8)
+    batches = [(x, y), (x[:0], y[:0])]
+    for call in (lambda: training.train_epoch(model, batches, torch.optim.SGD(model.parameters(), lr=0.1)),
+                 lambda: training.evaluate(model, batches)):
+        with pytest.raises(ValueError, match=r"batch 2 of batches is empty \(0 images\)"):
+            call()
+
+
+def test_a_used_up_generator_is_named_as_such():
+    """Before: 'batches produced no data: check the dataset and batch size'."""
+    model = MLP()
+    x, y = toy_data(64)
+    batches = ((x[i:i + 32], y[i:i + 32]) for i in range(0, 64, 32))
+    training.train_epoch(model, batches, torch.optim.SGD(model.parameters(), lr=0.1))
+    fix = r"Pass a list or a TensorBatches/DataLoader, which can be iterated once per epoch"
+    with pytest.raises(ValueError, match=r"batches is a generator that has already been used up.*" + fix):
+        training.train_epoch(model, batches, torch.optim.SGD(model.parameters(), lr=0.1))
+    with pytest.raises(ValueError, match=r"batches is a generator that has already been used up.*" + fix):
+        training.evaluate(model, batches)
+    used = iter([(x, y)])
+    list(used)
+    with pytest.raises(ValueError, match=r"batches produced no data: it is a list_iterator.*used it up.*" + fix):
+        training.evaluate(model, used)
+    with pytest.raises(ValueError, match=r"produced no data \(0 batches\): check the dataset and batch size"):
+        training.evaluate(model, [])
+
+
+def test_fit_refuses_a_generator_it_would_need_more_than_once():
+    model = MLP()
+    x, y = toy_data(64)
+    make = lambda: ((x[i:i + 32], y[i:i + 32]) for i in range(0, 64, 32))  # noqa: E731
+    with pytest.raises(ValueError, match=r"train_batches is a generator, which can be gone through only once, but fit "
+                                         r"goes through it once per epoch \(3 epochs\).*TensorBatches/DataLoader"):
+        training.fit(model, make(), torch.optim.SGD(model.parameters(), lr=0.1), 3, progress=False)
+    with pytest.raises(ValueError, match=r"test_batches is a generator"):
+        training.fit(model, TensorBatches(x, y), torch.optim.SGD(model.parameters(), lr=0.1), 2, test_batches=make(),
+                     progress=False)
+    assert len(training.fit(model, make(), torch.optim.SGD(model.parameters(), lr=0.1), 1, progress=False)) == 1

@@ -373,15 +373,16 @@ def test_class_indices():
         v.class_indices(labels[:, None], scores)
 
 
-def test_bad_labels_in_training_name_the_labels_and_keep_torchs_error_as_the_cause():
+def test_bad_labels_in_training_are_refused_before_the_loss_and_other_loss_errors_keep_theirs():
     from course_utils.data import TensorBatches
     from course_utils.training import train_epoch
 
     x, y = toy_data()
     model = MLP()
-    with pytest.raises(ValueError, match="integer class indices") as info:
+    before = [p.clone() for p in model.parameters()]
+    with pytest.raises(ValueError, match="integer class indices"):
         train_epoch(model, TensorBatches(x, y.float(), 64), torch.optim.SGD(model.parameters(), lr=0.1))
-    assert info.value.__cause__ is not None  # torch's own error stays visible underneath
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # refused before any step
 
     def broken_loss(scores, labels):
         raise RuntimeError("not the labels")
