@@ -12,8 +12,12 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
+import os
 from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -148,16 +152,20 @@ def machine_has(kind: str) -> bool:
     return kind == "cpu"
 
 
-def available_device(device: object, name: str = "device") -> torch.device:
-    """``device`` as a torch.device, after checking this machine has it (a clear error instead of torch's)."""
+def available_device(device: object, name: str = "device", fix: str = "") -> torch.device:
+    """``device`` as a torch.device, after checking this machine has it (a clear error instead of torch's).
+
+    ``fix`` replaces the usual advice (use pick_device()) where a caller has a better one.
+    """
     try:
         device = torch.device(device)
     except (RuntimeError, TypeError):
         raise ValueError(f"{name}={device!r} is not a device name; use 'cpu', 'cuda' or 'mps', "
                          "or the device pick_device() returns") from None
     if device.type in ("cuda", "mps") and not machine_has(device.type):
-        raise ValueError(f"{name}={str(device)!r} is not available on this machine; use device = pick_device(), "
-                         "which takes the best device there is (on Colab: Runtime > Change runtime type > T4 GPU)")
+        raise ValueError(f"{name}={str(device)!r} is not available on this machine; "
+                         + (fix or "use device = pick_device(), which takes the best device there is "
+                                   "(on Colab: Runtime > Change runtime type > T4 GPU)"))
     return device
 
 
@@ -483,3 +491,53 @@ def no_data(batches: object, name: str = "batches") -> ValueError:
 
 _REITERABLE = ("Pass a list or a TensorBatches/DataLoader, which can be iterated once per epoch, "
                "e.g. TensorBatches(images, labels, batch_size=32)")
+
+# ---------------------------------------------------------------- files
+
+
+def model_and_path(model: object, path: object, call: str) -> nn.Module:
+    """The model and the file path of ``call`` (save_checkpoint, export_model), in that order."""
+    if isinstance(path, nn.Module) and isinstance(model, (str, os.PathLike)):
+        raise TypeError(f"{call} takes the model first, then the path: {call}(model, {str(model)!r}); "
+                        "the two arguments are the other way round")
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"{call} takes a torch.nn.Module such as MLP() first, got {type(model).__name__}; "
+                        f"call it as {call}(model, path)")
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file name (a str or a Path), got {type(path).__name__}; "
+                        f"call it as {call}(model, 'model.pt')")
+    return model
+
+
+def file_to_write(path: str | os.PathLike, example: str) -> Path:
+    """``path`` as a Path, when it can become a file: not an existing folder."""
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder, and a folder cannot be replaced by a file. Give a file name, e.g. "
+                         f"{str(path / example)!r} to write into that folder")
+    return path
+
+
+def plain_data(value: object, name: str = "extra") -> Any:
+    """``value`` as data that ``torch.load(weights_only=True)`` reads back: str, int, float, bool, None, lists,
+    tuples and dicts with string keys. NumPy numbers and arrays (np.float64(0.98), an accuracy computed with
+    numpy) become the Python numbers and lists they hold; anything else is refused."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        return plain_data(value.tolist(), name)  # Python numbers (a list of them for an array)
+    for plain in (bool, int, float, str):
+        if isinstance(value, plain):
+            return plain(value)
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        for key in value:
+            if not isinstance(key, str):
+                raise TypeError(f"{name} keys must be strings, got {key!r}")
+        return {key: plain_data(item, f"{name}[{key!r}]") for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        items = [plain_data(item, f"{name}[{i}]") for i, item in enumerate(value)]
+        return items if isinstance(value, list) else tuple(items)
+    tensor = (" (for a tensor: .item() gives its one number, .tolist() all of them)"
+              if isinstance(value, torch.Tensor) else "")
+    raise TypeError(f"{name} is a {type(value).__name__}; a checkpoint's extra information may hold only "
+                    f"str, int, float, bool, None, lists and dicts (so it loads with weights_only=True){tensor}")

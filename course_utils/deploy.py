@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import logging
 import os
 import pickle
+import warnings
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +25,7 @@ import torch
 from torch import nn
 
 from .atomic import atomic_write
-from ._validate import available_device, model_on_device
+from ._validate import available_device, file_to_write, finite_scores, model_and_path, model_on_device, plain_data
 from .models import MLP, eval_mode
 from .preprocess import NoDigitFound, preprocess
 
@@ -34,20 +37,24 @@ FORMAT = "course_utils.deploy/1"
 
 
 class CheckpointError(ValueError):
-    """A checkpoint that cannot be loaded: damaged, not a checkpoint, or made for another architecture."""
+    """A checkpoint (or exported model) that cannot be loaded: damaged, not one, or made for another architecture."""
 
 
 def save_checkpoint(model: nn.Module, path: str | os.PathLike, extra: dict[str, Any] | None = None) -> Path:
     """Save the weights (on the CPU), the architecture and ``extra`` notes to ``path`` atomically.
 
     Args:
+        model: the model to save (first; the path comes second).
+        path: the file to write (not a folder).
         extra: notes to keep with the weights (epochs, accuracy, ...): str, int, float, bool, None, lists and
-            dicts with string keys only, so the file loads with ``weights_only=True``.
+            dicts with string keys only, so the file loads with ``weights_only=True``. NumPy numbers and
+            arrays are stored as the Python numbers and lists they hold.
     Returns:
         The path written.
     """
-    extra = {} if extra is None else extra
-    _plain(extra)
+    model = model_and_path(model, path, "save_checkpoint")
+    path = file_to_write(path, "model.pt")
+    extra = plain_data({} if extra is None else extra)
     payload = {"format": FORMAT, "architecture": architecture(model), "extra": extra,
                "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
     return atomic_write(path, lambda f: torch.save(payload, f))
@@ -67,10 +74,17 @@ def load_checkpoint(path: str | os.PathLike, model: nn.Module | None = None,
     Raises:
         CheckpointError: the file is damaged, is not a checkpoint, or does not fit ``model``.
     """
+    if isinstance(path, nn.Module):
+        raise TypeError("load_checkpoint takes the path first, then the model: load_checkpoint(path, model=model)")
+    if model is not None and not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module such as MLP() (or None to rebuild the stored one), got "
+                        f"{type(model).__name__}; call it as load_checkpoint(path, model=model)")
+    device = available_device(device, fix="load it on the CPU with load_checkpoint(path, device='cpu') (a checkpoint "
+                                          "saved on a GPU loads on any machine), or use device = pick_device()")
     saved = _read(path)
     arch, state = saved["architecture"], saved["state_dict"]
     if model is None:
-        model = _build(arch, path).to(available_device(device))
+        model = _build(arch, path).to(device)
     elif arch is not None and architecture(model) != arch:
         differ = [f"{k}: file {arch.get(k)!r}, your model {architecture(model).get(k)!r}"
                   for k in sorted(set(arch) | set(architecture(model))) if arch.get(k) != architecture(model).get(k)]
@@ -104,10 +118,14 @@ def export_model(model: nn.Module, path: str | os.PathLike, example: torch.Tenso
     source locations, so it holds no paths of this machine and its bytes do not depend on them.
 
     Args:
+        model: the model to export (first; the path comes second).
+        path: the file to write (not a folder), e.g. "model.pt2".
         example: one input batch; for an MLP it defaults to zeros of shape [2, 1, 28, 28].
     Returns:
         The path written.
     """
+    model = model_and_path(model, path, "export_model")
+    path = file_to_write(path, "model.pt2")
     if example is None:
         if not isinstance(model, MLP) or model.sizes[0] != 784:
             raise ValueError("pass example=, a batch of inputs of the shape the model takes")
@@ -123,10 +141,30 @@ def export_model(model: nn.Module, path: str | os.PathLike, example: torch.Tenso
 
 
 def load_exported(path: str | os.PathLike) -> nn.Module:
-    """The callable module inside a file written by ``export_model`` (``torch.export.load(path).module()``)."""
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"no exported model at {Path(path).resolve()}; write one with export_model(model, path)")
-    return torch.export.load(str(path)).module()
+    """The callable module inside a file written by ``export_model`` (``torch.export.load(path).module()``).
+
+    A file that is not an exported program (a checkpoint, a pickle, anything else) is refused before torch
+    reads it, and quietly: torch's own warnings about it are not shown.
+
+    Raises:
+        CheckpointError: the file is not an exported program, or torch.export cannot load it.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no exported model at {path.resolve()}; write one with export_model(model, path)")
+    wrong = (f"{path} is not a model written by export_model: {{}}. Fix: export the model with "
+             "export_model(model, path) and load that file (a checkpoint from save_checkpoint loads with "
+             "load_checkpoint instead).")
+    if not zipfile.is_zipfile(path):
+        raise CheckpointError(wrong.format("it is not a zip archive"))
+    with zipfile.ZipFile(path) as archive:
+        if not any(name.endswith("/archive_format") for name in archive.namelist()):
+            raise CheckpointError(wrong.format("it has no torch.export archive inside (archive_format is missing)"))
+    try:
+        with _quiet_torch(), open(path, "rb") as f:  # a file object: torch warns about names not ending in .pt2
+            return torch.export.load(f).module()
+    except Exception as err:  # torch.export raises many kinds of errors for a file it cannot read
+        raise CheckpointError(wrong.format(f"torch.export.load failed with {type(err).__name__}")) from err
 
 
 @dataclass
@@ -178,6 +216,7 @@ def predict(model: nn.Module, image: torch.Tensor | np.ndarray | PIL.Image.Image
     exported = isinstance(model, torch.fx.GraphModule)  # exported programs are always in eval mode
     with contextlib.nullcontext() if exported else eval_mode(model):
         scores = model(x[None].to(device))[0].float().cpu()  # [1, 1, 28, 28] -> [10]
+    finite_scores(scores[None], "predict")
     return Prediction(torch.softmax(scores, dim=0), steps, x)
 
 # ---------------------------------------------------------------- plumbing: what a checkpoint holds, reading one
@@ -195,19 +234,20 @@ def architecture(model: nn.Module) -> dict[str, Any]:
     return arch
 
 
-def _plain(value: Any, where: str = "extra") -> None:
-    """Refuse anything in ``value`` that torch.load(weights_only=True) could not read back."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise TypeError(f"{where} keys must be strings, got {key!r}")
-            _plain(item, f"{where}[{key!r}]")
-    elif isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            _plain(item, f"{where}[{i}]")
-    elif not (value is None or isinstance(value, (str, int, float, bool))):
-        raise TypeError(f"{where} is a {type(value).__name__}; a checkpoint's extra information may hold only "
-                        "str, int, float, bool, None, lists and dicts (so it loads with weights_only=True)")
+@contextlib.contextmanager
+def _quiet_torch() -> Iterator[None]:
+    """No Python warnings and no torch.export log warnings inside the block (the levels are put back after)."""
+    loggers = [logging.getLogger(name) for name in ("torch.export", "torch._export")]
+    levels = [logger.level for logger in loggers]
+    try:
+        for logger in loggers:
+            logger.setLevel(logging.ERROR + 10)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def _read(path: str | os.PathLike) -> dict[str, Any]:

@@ -239,3 +239,103 @@ def test_real_mnist_digit_prediction_unchanged_by_preprocessing(mnist, one_threa
     via_predict = torch.tensor([predict(net, xt[i]).digit for i in range(200)])
     assert (via_predict == direct).float().mean() >= 0.97
     assert via_predict[0] == direct[0]
+
+
+def test_numpy_numbers_in_extra_are_stored_as_python_numbers(tmp_path):
+    """Before: saved fine, then load_checkpoint refused it as 'a whole model saved with torch.save(model)?'."""
+    net = model()
+    extra = {"acc": np.float64(0.98), "epochs": np.int64(5), "best": np.bool_(True), "curve": np.array([0.5, 0.75]),
+             "per_class": [np.float32(0.25)], "shape": (np.int64(28), 28)}
+    path = save_checkpoint(net, tmp_path / "np.pt", extra=extra)
+    assert same_weights(net, load_checkpoint(path))
+    stored = checkpoint_info(path)["extra"]
+    assert stored == {"acc": 0.98, "epochs": 5, "best": True, "curve": [0.5, 0.75], "per_class": [0.25],
+                      "shape": (28, 28)}
+    assert [type(stored[k]) for k in ("acc", "epochs", "best")] == [float, int, bool]
+    with pytest.raises(TypeError, match=r"extra\['t'\] is a Tensor; .*\.item\(\) gives its one number"):
+        save_checkpoint(net, tmp_path / "t.pt", extra={"t": torch.tensor(0.5)})
+
+
+def test_saving_to_a_folder_is_refused_naming_a_file_to_use(tmp_path):
+    for save, example in ((save_checkpoint, "model.pt"), (export_model, "model.pt2")):
+        with pytest.raises(ValueError, match=rf"{tmp_path} is a folder, and a folder cannot be replaced by a file\. "
+                                             rf"Give a file name, e.g\. '{tmp_path / example}'"):
+            save(model(), tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_arguments_the_other_way_round_are_explained(tmp_path):
+    with pytest.raises(TypeError, match=r"save_checkpoint takes the model first, then the path: "
+                                        r"save_checkpoint\(model, '.*net.pt'\)"):
+        save_checkpoint(tmp_path / "net.pt", model())
+    with pytest.raises(TypeError, match=r"export_model takes the model first, then the path"):
+        export_model(str(tmp_path / "net.pt2"), model())
+    path = save_checkpoint(model(), tmp_path / "net.pt")
+    with pytest.raises(TypeError, match=r"load_checkpoint takes the path first, then the model: "
+                                        r"load_checkpoint\(path, model=model\)"):
+        load_checkpoint(model(), path)
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_loading_onto_a_gpu_the_machine_lacks_suggests_the_cpu(saved, monkeypatch):
+    _, path = saved
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match=r"device='cuda' is not available on this machine; load it on the CPU with "
+                                         r"load_checkpoint\(path, device='cpu'\)"):
+        load_checkpoint(path, device="cuda")
+    assert next(load_checkpoint(path, device="cpu").parameters()).device.type == "cpu"
+
+
+class Hostile:
+    def __reduce__(self):
+        return (os.system, ("echo this should never run",))
+
+
+@pytest.mark.parametrize("kind", ["pickle", "checkpoint", "junk", "zip"])
+def test_load_exported_refuses_other_files_quietly(tmp_path, kind, capfd):
+    import warnings
+
+    path = tmp_path / "model.pt2"
+    if kind == "pickle":
+        torch.save({"x": Hostile()}, path)
+    elif kind == "checkpoint":
+        save_checkpoint(model(), path)
+    elif kind == "junk":
+        path.write_bytes(b"not a model")
+    else:
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("archive/archive_format", "pt2")         # looks like an export, holds nothing
+    capfd.readouterr()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(CheckpointError, match=rf"{path.name} is not a model written by export_model: .*"
+                                                  r"Fix: export the model with export_model\(model, path\)"):
+            load_exported(path)
+    assert caught == []
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""                           # no torch log lines either
+
+
+def test_an_exported_file_loads_whatever_its_name_without_warnings(tmp_path, capfd):
+    import warnings
+
+    net = model()
+    path = export_model(net, tmp_path / "model.bin")
+    capfd.readouterr()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        exported = load_exported(path)
+    assert caught == [] and capfd.readouterr().err == ""
+    x = torch.rand(3, 1, 28, 28)
+    with torch.no_grad():
+        assert torch.equal(exported(x), net(x))
+
+
+def test_predict_refuses_nan_scores():
+    """Before: a model whose weights had become NaN gave 'digit 0 (nan% probability)'."""
+    net = model()
+    with torch.no_grad():
+        net.layer1.weight[3, 100] = float("nan")
+    with pytest.raises(ValueError, match=r"predict: the model gave NaN or infinite scores for 1 of 1 image\(s\).*"
+                                         r"a training run whose loss became NaN"):
+        predict(net, digit())
