@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from ._validate import cpu_generator, image_batch, non_negative_int, whole_number
+from .env import restartable
 
 
 def shift_images(images: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
@@ -35,13 +36,15 @@ class RandomShift:
     """Training-time augmentation: move each image by its own random offset of up to ``max_shift`` pixels.
 
     Each image gets an independent (dx, dy) with -max_shift <= dx, dy <= max_shift, drawn from
-    ``generator`` (a CPU torch.Generator), so a seeded run repeats exactly. Works on a whole batch at
-    once on any device: pad by ``max_shift`` with zeros, then crop a window at each image's offset.
+    ``generator`` (a CPU torch.Generator), so a seeded run repeats exactly; ``seed_everything`` puts
+    the generator back to where it was when the RandomShift was made. Works on a whole batch at once on
+    any device: pad by ``max_shift`` with zeros, then crop a window at each image's offset.
     """
 
     def __init__(self, max_shift: int = 2, generator: torch.Generator | None = None) -> None:
         self.max_shift = non_negative_int(max_shift, "max_shift", "pixels")
-        self.generator = torch.Generator().manual_seed(0) if generator is None else cpu_generator(generator)
+        self.generator = restartable(torch.Generator().manual_seed(0) if generator is None
+                                     else cpu_generator(generator))
 
     def __repr__(self) -> str:
         return f"RandomShift(max_shift={self.max_shift})"

@@ -9,6 +9,7 @@ import torch
 from torchvision import datasets, transforms
 
 from ._validate import available_device, boolean, cpu_generator, matching_labels, positive_int
+from .env import restartable
 from .mnist_files import ensure_mnist
 
 if TYPE_CHECKING:
@@ -59,7 +60,9 @@ class TensorBatches:
     """Mini-batches drawn from tensors already in memory: the fast replacement for a DataLoader.
 
     Each pass over it is one epoch; with ``shuffle=True`` the order is a fresh permutation every
-    epoch, drawn from ``generator`` so a seeded run repeats exactly.
+    epoch, drawn from ``generator`` so a seeded run repeats exactly. ``seed_everything`` puts the
+    generator back to where it was when the batches were made, so the first epoch after it repeats the
+    first order again.
 
     Args:
         images: all images, e.g. [N, 1, 28, 28], on the device the batches should be on.
@@ -75,7 +78,8 @@ class TensorBatches:
         matching_labels(images, labels, one_device=True)
         self.images, self.labels = images, labels
         self.batch_size, self.shuffle, self.drop_last = positive_int(batch_size, "batch_size"), shuffle, drop_last
-        self.generator = torch.Generator().manual_seed(0) if generator is None else cpu_generator(generator)
+        self.generator = restartable(torch.Generator().manual_seed(0) if generator is None
+                                     else cpu_generator(generator))
 
     def __len__(self) -> int:
         """Batches per epoch."""

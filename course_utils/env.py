@@ -5,6 +5,7 @@ import os
 import platform
 import random
 import sys
+import weakref
 
 import numpy as np
 import torch
@@ -49,12 +50,39 @@ def describe_device(device: torch.device) -> str:
 
 
 def seed_everything(seed: int) -> torch.Generator:
-    """Seed Python, NumPy and PyTorch (CPU and GPU) so runs repeat; returns a seeded CPU generator."""
+    """Seed Python, NumPy and PyTorch (CPU and GPU) so runs repeat; returns a seeded CPU generator.
+
+    It also puts every TensorBatches and RandomShift that already exists back to the start of its own random
+    sequence: their generators return to the state they had when the object was made (a generator shared by
+    several of them, to the state it had when the first was made). So a cell that calls seed_everything and
+    then trains again on batches made in an earlier cell gets the same batch order as the first time it ran.
+    Objects made after the call are not touched: they start where their generator was seeded anyway.
+    """
     seed = non_negative_int(seed, "seed")
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
+    for generator, state in list(_STARTS.items()):
+        generator.set_state(state)
     return torch.Generator().manual_seed(seed)
+
+
+def restartable(generator: torch.Generator) -> torch.Generator:
+    """``generator``, noted with its current state so that ``seed_everything`` can put it back there.
+
+    TensorBatches and RandomShift call this on the generator they draw from when they are made; a generator
+    noted before keeps its first state. Generators are held weakly: noting one never keeps it alive.
+
+    Returns:
+        ``generator`` itself.
+    """
+    if generator not in _STARTS:
+        _STARTS[generator] = generator.get_state()
+    return generator
+
+
+# the generators restartable() noted, with the state each had then; an entry goes when its generator does
+_STARTS: weakref.WeakKeyDictionary[torch.Generator, torch.Tensor] = weakref.WeakKeyDictionary()
 
 
 def versions() -> dict[str, str]:

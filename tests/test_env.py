@@ -69,3 +69,45 @@ def test_data_on_a_missing_device_is_refused_before_loading(monkeypatch):
     monkeypatch.setattr(data, "ensure_mnist", lambda root=None: pytest.fail("data was loaded"))
     with pytest.raises(ValueError, match="not available"):
         data.mnist_tensors(train=False, device="cuda")
+
+
+def test_seed_everything_puts_existing_batches_and_shifts_back_to_their_start():
+    """Before: re-running a cell that re-seeds and reuses batches made earlier gave another order."""
+    from course_utils.augment import RandomShift
+    from course_utils.data import TensorBatches
+
+    x, y = torch.rand(10, 1, 6, 6), torch.arange(10)
+    batches = TensorBatches(x, y, 4)                                         # its own generator, seeded with 0
+    given = TensorBatches(x, y, 4, generator=torch.Generator().manual_seed(7))
+    shift = RandomShift(2, generator=torch.Generator().manual_seed(3))
+    order = lambda b: torch.cat([yb for _, yb in b]).tolist()                # noqa: E731
+    first, first_given, first_shift = order(batches), order(given), shift(x)
+    assert order(batches) != first                                           # a new order every epoch
+    env.seed_everything(0)
+    assert order(batches) == first and order(given) == first_given and torch.equal(shift(x), first_shift)
+    env.seed_everything(5)                                                   # any seed: back to their own start
+    assert order(batches) == first and torch.equal(shift(x), first_shift)
+
+
+def test_seed_everything_leaves_objects_made_after_it_as_they_start():
+    from course_utils.data import TensorBatches
+
+    x, y = torch.rand(10, 2), torch.arange(10)
+    env.seed_everything(0)
+    batches = TensorBatches(x, y, 4, generator=torch.Generator().manual_seed(1))
+    expected = torch.randperm(10, generator=torch.Generator().manual_seed(1)).tolist()
+    assert torch.cat([yb for _, yb in batches]).tolist() == expected
+
+
+def test_a_generator_shared_by_two_objects_goes_back_to_where_the_first_found_it():
+    from course_utils.augment import RandomShift
+    from course_utils.data import TensorBatches
+
+    shared = torch.Generator().manual_seed(2)
+    x, y = torch.rand(10, 1, 6, 6), torch.arange(10)
+    batches = TensorBatches(x, y, 4, generator=shared)
+    start = shared.get_state()
+    list(batches)
+    RandomShift(1, generator=shared)                                         # made after the generator moved on
+    env.seed_everything(0)
+    assert torch.equal(shared.get_state(), start)
