@@ -5,40 +5,84 @@
 #
 # To learn, the network needs a single number that says how badly it is doing, one that gets
 # smaller as its answers get better. For classification that number is the *cross-entropy loss*.
-# In this chapter you build it from scratch (softmax, then a logarithm) and check it against
-# PyTorch's `F.cross_entropy`, correct two numbers the learning guide gets wrong, predict the loss
-# of an untrained network before measuring it, and see what goes wrong when softmax is applied
-# twice or computed naively.
+# You start from the cost 3Blue1Brown uses, squared error, and measure why classifiers do not
+# use it. Then you build the cross-entropy loss from scratch (softmax, then a logarithm) and
+# check it against PyTorch's `F.cross_entropy`, derive its gradient, correct two numbers the
+# learning guide gets wrong, predict the loss of an untrained network before measuring it, and
+# see what goes wrong when softmax is applied twice or computed naively.
 
 # %% tags=["colab-setup"]
-# Colab only: install the course's helper package, course_utils, from GitHub.
-# Locally (after `make venv`) it is already installed and this cell does nothing.
-import subprocess
+# Colab only: install course_utils, the course's helpers, as they were when this notebook was written,
+# and any of their dependencies this runtime lacks; nothing Colab ships is upgraded or replaced.
+# Anywhere else (a local clone after `make venv`) this cell does nothing.
 import sys
 
+
+def install_course_utils():
+    import json
+    import subprocess
+    from importlib import invalidate_caches, metadata
+
+    commit = "653384317bc27d617c305b219ca4e84541298abc"  # the exact version this notebook was written for
+    url = "git+https://github.com/nn-from-pixels/mnist-course@" + commit
+    needs = {  # course_utils' dependencies, all preinstalled on Colab
+        "torch": ">=2.0",
+        "torchvision": ">=0.15",
+        "numpy": ">=1.24",
+        "matplotlib": ">=3.7",
+        "tqdm": ">=4.60",
+        "ipywidgets": ">=7.6",
+        "anywidget": ">=0.9",
+    }
+
+    def installed(name):
+        try:
+            return metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            return None
+
+    def pip_install(*args):
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *args], check=True)
+        invalidate_caches()
+
+    course = installed("course-utils")
+    origin = json.loads(course and course.read_text("direct_url.json") or "{}")
+    if origin.get("vcs_info", {}).get("commit_id") != commit:
+        if "course_utils" in sys.modules:
+            raise RuntimeError("This session already imported another version of course_utils. Restart it "
+                               "(Runtime > Restart session), then run this notebook again from the top.")
+        print(f"Installing course_utils {commit[:7]} from GitHub")
+        pip_install("--no-deps", "--force-reinstall", url)
+    missing = [name + version for name, version in needs.items() if installed(name) is None]
+    if missing:
+        print("Installing what this runtime lacks:", ", ".join(missing))
+        pip_install(*missing)
+
+
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
-                    "git+https://github.com/nn-from-pixels/mnist-course@main"], check=True)
+    install_course_utils()
 
 # %% tags=["nbval-ignore-output"]
+import copy
 import math
 
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
-from course_utils.data import mnist_tensors
+from course_utils.data import TensorBatches, mnist_tensors
 from course_utils.env import describe_device, pick_device, seed_everything
 from course_utils.exercises import check_function
 from course_utils.models import MLP
+from course_utils.training import evaluate, fit
 
 seed_everything(0)
 device = pick_device()
 print(describe_device(device))
 
 # %% [markdown]
-# Nothing in this chapter is heavy (no training), so everything below runs on the CPU whatever
-# device you have, and your numbers will match the printed ones.
+# Nothing in this chapter is heavy (two one-epoch trainings at most), so everything below runs
+# on the CPU whatever device you have.
 #
 # ## Scores from an untrained network
 #
@@ -56,6 +100,74 @@ with torch.no_grad():
 print("scores:", tuple(scores.shape))
 print(f"image 0 shows a {labels[0].item()}; its ten scores:", [round(s, 2) for s in scores[0].tolist()])
 
+# %% [markdown]
+# One difference from 3Blue1Brown's network matters in this chapter. In the videos the ten
+# output neurons are sigmoids too, so each output is an activation between 0 and 1. The
+# course's network, like almost every classifier, has **no** sigmoid after its last layer: its
+# outputs are raw scores, and the loss turns them into probabilities.
+#
+# ## 3Blue1Brown's cost: squared error
+#
+# The video's cost for one image squashes each of the ten outputs with a sigmoid, $a_j =
+# \sigma(z_j)$, and adds up the squared differences from the target: 1 for the true digit, 0
+# for the other nine (a *one-hot* vector), $C = \sum_j (a_j - y_j)^2$. It works, and it is
+# the natural first guess. Its flaw shows up in the gradient. By the chain rule,
+# $\partial C / \partial z_j = 2 (a_j - y_j)\, \sigma'(z_j)$, and the sigmoid's slope
+# $\sigma'(z)$ is nearly 0 far from $z = 0$ (chapter 02). Take an image of a 0 and an output that
+# is confidently **wrong**: the score for 0 is very negative ("certainly not a 0").
+
+# %%
+def squared_error(scores, labels, reduction="mean"):
+    """3Blue1Brown's cost: sum over the outputs of (sigmoid(score) - one-hot target)², per image."""
+    per_image = (torch.sigmoid(scores) - F.one_hot(labels, scores.shape[1])).pow(2).sum(dim=1)
+    return per_image.sum() if reduction == "sum" else per_image.mean()
+
+
+print(f"{'score for the true digit':>24} | {'squared error: cost, dC/dz':^28} | {'cross-entropy: loss, dL/dz':^28}")
+for s in (0.0, -2.0, -5.0, -10.0):
+    z = torch.zeros(1, 10)
+    z[0, 0] = s                                  # an image of a 0; the other nine scores stay at 0
+    row = []
+    for cost in (squared_error, F.cross_entropy):
+        z_ = z.clone().requires_grad_()
+        value = cost(z_, torch.tensor([0]))
+        value.backward()
+        row.append(f"{value.item():9.4f} {z_.grad[0, 0].item():+12.2e}")
+    print(f"{s:>24.0f} | {row[0]:^28} | {row[1]:^28}")
+
+# %% [markdown]
+# With squared error, the more confidently wrong the output, the *weaker* the push to fix it:
+# at a score of -10 the slope on the true digit is $2 \times (0.00005 - 1) \times \sigma'(-10)$,
+# about $-9 \times 10^{-5}$, nearly 3,000 times weaker than the $-0.25$ at a score of 0, because
+# $\sigma'(-10) \approx 0.00005$. An output that is saturated in the wrong direction barely learns. Cross-entropy (built below) gives the
+# opposite: its push on the true digit's score grows towards -1 as the answer gets worse and
+# never fades. Does that matter in training? One epoch of the course's network with each cost,
+# from the same starting weights and the same batches, at the guide's learning rate 0.01 and at
+# 0.1 (the rate chapter 05 uses to make one epoch count):
+
+# %% tags=["nbval-ignore-output"]
+train_images, train_labels = mnist_tensors(train=True)
+test_batches = TensorBatches(test_images, test_labels, batch_size=1_000, shuffle=False)
+one_epoch = {}
+for lr in (0.01, 0.1):
+    for name, cost in (("squared error", squared_error), ("cross-entropy", F.cross_entropy)):
+        net = copy.deepcopy(model)               # the same untrained weights every time
+        fit(net, TensorBatches(train_images, train_labels, batch_size=32, generator=torch.Generator().manual_seed(0)),
+            torch.optim.SGD(net.parameters(), lr=lr), epochs=1, loss_fn=cost, progress=False)
+        one_epoch[lr, name] = evaluate(net, test_batches)[1]
+        print(f"lr {lr:<4} {name:13}: test accuracy after one epoch {one_epoch[lr, name]:.1%}")
+
+# %%
+# Measured on three CPU settings: squared error 11.4 % and 21.1 %, cross-entropy 20.3 % and 78.5 %.
+assert all(one_epoch[lr, "squared error"] < one_epoch[lr, "cross-entropy"] - 0.05 for lr in (0.01, 0.1))
+assert one_epoch[0.1, "cross-entropy"] - one_epoch[0.1, "squared error"] > 0.4
+print("cross-entropy is ahead at both learning rates, by more than 40 points at lr 0.1")
+
+# %% [markdown]
+# Same network, same data, same number of steps: cross-entropy learns far more in one epoch
+# (the accuracies are printed above). Squared error is not wrong, only slow, and the cause is
+# the table: the sigmoid on the output throws away most of the gradient exactly when the
+# network is most wrong. The rest of the course uses cross-entropy on raw scores.
 # %% [markdown]
 # ## Softmax: from scores to probabilities
 #
@@ -100,6 +212,27 @@ print("the batch average and all 32 per-image losses agree to within 1e-6")
 # %% [markdown]
 # Softmax, a natural log, a minus sign and a mean: that is all `F.cross_entropy` computes (its
 # default `reduction="mean"` averages over the images in the batch).
+#
+# ## The gradient of cross-entropy: softmax minus one-hot
+#
+# For one image with true digit $y$, write the loss with the scores themselves:
+# $L = -\ln p_y = -z_y + \ln \sum_j e^{z_j}$. Its slope with respect to score $k$ has two
+# parts: $-1$ from the first term if $k = y$, and $e^{z_k} / \sum_j e^{z_j} = p_k$ from the
+# second. So
+#
+# $$\frac{\partial L}{\partial z_k} = p_k - y_k,$$
+#
+# the probabilities minus the one-hot target: the true digit's score is pulled up by $1 - p_y$,
+# every other score pushed down by its own probability. No exponentials, no logs, no $\sigma'$
+# to fade. For the batch mean, divide by the batch size. Check it on the 32 real images:
+
+# %%
+tracked = scores.clone().requires_grad_()
+F.cross_entropy(tracked, labels).backward()                     # autograd's dL/dscores, [32, 10]
+formula = (F.softmax(scores, dim=1) - F.one_hot(labels, 10)) / len(labels)
+assert torch.allclose(tracked.grad, formula, atol=1e-7)
+print("autograd's gradient equals (softmax - one-hot) / 32 for all 320 scores (allclose, atol 1e-7)")
+print(f"image 0 (a {labels[0].item()}), gradient × 32:", [round(g, 3) for g in (32 * formula[0]).tolist()])
 #
 # ## The guide's loss figures use the wrong logarithm
 #
@@ -229,7 +362,11 @@ for s in (1.0, 2.0, 5.0, 10.0):
 
 # %% [markdown]
 # Read the "wrong answer" columns: with the correct call, a score of 10 on the wrong digit gives
-# a loss of 10 and a strong gradient (1.4) telling the network to fix it. With the extra softmax
+# a loss of 10 and a strong gradient (1.4) telling the network to fix it. Softmax minus one-hot
+# explains the 1.4: the wrong digit has probability almost 1 and the true one almost 0, so the
+# gradient is almost $(-1, +1, 0, \dots, 0)$, whose length is $\sqrt{2} = 1.414$; and for a
+# confident *right* answer, probabilities and target almost coincide, so the gradient almost
+# vanishes (4.3e-04 at a score of 10), as it should. With the extra softmax
 # the loss is stuck near 2.46 and the gradient is about ten thousand times weaker (1.2e-04
 # against 1.4): the network barely learns from its worst mistakes. The same happens on the real
 # batch through the untrained network, measured over all its weights:
@@ -289,7 +426,22 @@ assert torch.equal(log_probs, F.log_softmax(big, dim=1))
 # probability, $e^{-200}$, to 0, yet its log is exactly $-200$: that is why the loss is computed
 # from log-probabilities and never from probabilities. `F.cross_entropy` uses this trick internally, which
 # is the concrete reason to hand it raw scores: it can only protect you if it sees them.
-# Nothing in the network keeps its scores small, so this is not only a textbook case.
+#
+# How large can this network's scores get? Its last layer sees sigmoid outputs between 0 and 1,
+# so score $j$ is at most $\sum_k |W_{jk}| + |b_j|$ in size: a bound, but one set by the
+# weights, which training is free to grow.
+
+# %%
+W3, b3 = model.layer3.weight.detach(), model.layer3.bias.detach()
+bound = (W3.abs().sum(dim=1) + b3.abs()).max().item()
+print(f"untrained network: every score lies within ±{bound:.2f}; "
+      f"the largest over the 10,000 test images is {test_scores.abs().max().item():.2f}")
+assert test_scores.abs().max().item() <= bound
+
+# %% [markdown]
+# Untrained, the bound is small and overflow is impossible; a trained network's weights are
+# larger, and a network without a sigmoid before its last layer (ReLU, chapter 11) has no such
+# bound at all. `F.cross_entropy` on raw scores is safe in every case.
 
 # %% [markdown]
 # ## Exercises

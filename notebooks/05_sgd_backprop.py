@@ -14,14 +14,55 @@
 # descent.
 
 # %% tags=["colab-setup"]
-# Colab only: install the course's helper package, course_utils, from GitHub.
-# Locally (after `make venv`) it is already installed and this cell does nothing.
-import subprocess
+# Colab only: install course_utils, the course's helpers, as they were when this notebook was written,
+# and any of their dependencies this runtime lacks; nothing Colab ships is upgraded or replaced.
+# Anywhere else (a local clone after `make venv`) this cell does nothing.
 import sys
 
+
+def install_course_utils():
+    import json
+    import subprocess
+    from importlib import invalidate_caches, metadata
+
+    commit = "653384317bc27d617c305b219ca4e84541298abc"  # the exact version this notebook was written for
+    url = "git+https://github.com/nn-from-pixels/mnist-course@" + commit
+    needs = {  # course_utils' dependencies, all preinstalled on Colab
+        "torch": ">=2.0",
+        "torchvision": ">=0.15",
+        "numpy": ">=1.24",
+        "matplotlib": ">=3.7",
+        "tqdm": ">=4.60",
+        "ipywidgets": ">=7.6",
+        "anywidget": ">=0.9",
+    }
+
+    def installed(name):
+        try:
+            return metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            return None
+
+    def pip_install(*args):
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *args], check=True)
+        invalidate_caches()
+
+    course = installed("course-utils")
+    origin = json.loads(course and course.read_text("direct_url.json") or "{}")
+    if origin.get("vcs_info", {}).get("commit_id") != commit:
+        if "course_utils" in sys.modules:
+            raise RuntimeError("This session already imported another version of course_utils. Restart it "
+                               "(Runtime > Restart session), then run this notebook again from the top.")
+        print(f"Installing course_utils {commit[:7]} from GitHub")
+        pip_install("--no-deps", "--force-reinstall", url)
+    missing = [name + version for name, version in needs.items() if installed(name) is None]
+    if missing:
+        print("Installing what this runtime lacks:", ", ".join(missing))
+        pip_install(*missing)
+
+
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
-                    "git+https://github.com/nn-from-pixels/mnist-course@main"], check=True)
+    install_course_utils()
 
 # %% tags=["nbval-ignore-output"]
 import copy
@@ -65,12 +106,19 @@ print(f"loss = {loss.item():.4f}; loss.backward() returned {returned}")
 for name, w in model.named_parameters():
     print(f"{name:14} shape {str(list(w.shape)):10} .grad shape {str(list(w.grad.shape)):10}"
           f" largest |gradient| {w.grad.abs().max().item():.5f}")
+largest = [layer.weight.grad.abs().max().item() for layer in model.layers]
+assert largest[0] < largest[1] < largest[2]
 
 # %% [markdown]
 # `backward()` returns nothing, as the guide says: its work is a side effect. It runs
 # *backpropagation*, the chain rule applied from the loss back through `layer3`, `layer2` and
 # `layer1` (chapter 06 writes it out by hand), and stores in each parameter's `.grad` one number
-# per weight or bias: the slope $\partial \text{loss} / \partial w$. So `.grad` always has the same shape as its parameter.
+# per weight or bias: the slope $\partial \text{loss} / \partial w$. So `.grad` always has the
+# same shape as its parameter.
+#
+# Look at the last column too: the largest gradient shrinks from `layer3` back to `layer1`,
+# so the weights nearest the pixels get the weakest push. That is no accident of this batch;
+# chapter 06 derives backpropagation by hand and measures why.
 #
 # ## One optimizer step is the guide's formula
 #
@@ -99,27 +147,20 @@ torch.optim.SGD(by_optimizer.parameters(), lr=lr).step()
 
 # %% tags=["nbval-ignore-output"]
 max_ulps = 0.0
-for (name, a), b in zip(by_hand.named_parameters(), by_optimizer.parameters()):
+for a, b in zip(by_hand.parameters(), by_optimizer.parameters()):
     gap = torch.nextafter(b.abs(), torch.tensor(float("inf"))) - b.abs()    # spacing of float32 numbers at b
     max_ulps = max(max_ulps, ((a - b).abs() / gap).max().item())
-    print(f"{name:14} torch.equal: {str(torch.equal(a, b)):5}  numbers that differ: {(a != b).sum().item():>2}"
-          f" of {a.numel():>6,}  largest difference {(a - b).abs().max().item():.1e}")
-print(f"largest difference in units of the last float32 bit: {max_ulps:.0f}")
-
-# %%
+differ = sum((a != b).sum().item() for a, b in zip(by_hand.parameters(), by_optimizer.parameters()))
+print(f"by hand vs optimizer.step(): {differ} of 13,002 numbers differ, by at most {max_ulps:.0f} unit "
+      "in the last float32 bit")
 assert max_ulps <= 1, "by hand and by optimizer should agree to the last bit"
 
 # %% [markdown]
-# Same formula, yet a handful of the 13,002 numbers can differ, each by at most one unit in the
-# last of float32's 24 binary digits. How many depends on the processor that runs this cell: a
-# few on CPUs whose vector kernels fuse the multiply and the add, none where they do not (the
-# assert above accepts both). The reason is rounding, not maths: `step()` runs
-# `w.add_(w.grad, alpha=-lr)`, which on such CPUs multiplies and adds in one fused operation and
-# rounds once, while `w -= lr * w.grad` rounds the product `lr * w.grad` first and the
-# subtraction second.
-# Two ways to see that this is the whole story: write the update the optimizer's way, or pick
-# a learning rate that is a power of two, so that multiplying by it is exact and there is
-# nothing to round.
+# > **Aside: the last bit.** Depending on your processor, a handful of the 13,002 numbers may
+# > differ by one unit in the last of float32's 24 binary digits (the assert accepts 0 or 1).
+# > That is rounding, not maths: `step()` runs `w.add_(w.grad, alpha=-lr)`, which CPUs with
+# > fused multiply-add round once, while `w -= lr * w.grad` rounds the product first and the
+# > difference second. Written the optimizer's way, the update matches `step()` exactly:
 
 # %%
 same_way = copy_with_gradient(model, images, labels)
@@ -128,16 +169,6 @@ with torch.no_grad():
         w.add_(w.grad, alpha=-lr)                # w + (-lr) * w.grad in one operation, like SGD
 print("w.add_(w.grad, alpha=-lr) vs optimizer.step(), torch.equal on every tensor:",
       all(torch.equal(a, b) for a, b in zip(same_way.parameters(), by_optimizer.parameters())))
-
-lr_power_of_two = 2 ** -6                        # 0.015625
-by_hand_2 = copy_with_gradient(model, images, labels)
-by_optimizer_2 = copy_with_gradient(model, images, labels)
-with torch.no_grad():
-    for w in by_hand_2.parameters():
-        w -= lr_power_of_two * w.grad
-torch.optim.SGD(by_optimizer_2.parameters(), lr=lr_power_of_two).step()
-print(f"w -= lr * w.grad with lr = {lr_power_of_two}, torch.equal on every tensor:",
-      all(torch.equal(a, b) for a, b in zip(by_hand_2.parameters(), by_optimizer_2.parameters())))
 
 # %% [markdown]
 # So plain SGD is nothing more than the guide's formula. Did the step help? The gradient points
@@ -281,14 +312,19 @@ paths = {name: descend(lr) for name, lr in learning_rates.items()}
 for name, path in paths.items():
     print(f"{name:19} loss {toy_loss(*path[0]).item():.0f} at the start, {toy_loss(*path[-1]).item():.3g} after "
           f"{len(path) - 1} steps; distance from the minimum (0, 0): {path[0].norm():.2f} -> {path[-1].norm():.2g}")
+good = paths["good, lr 0.3"]
+print("good lr, distance from the minimum after 5, 10 and 25 steps:",
+      ", ".join(f"{good[n].norm().item():.2g}" for n in (5, 10, 25)))
 plot_descent_paths(toy_loss, paths, xlim=(-5, 5), ylim=(-4, 4), levels=[0.5, 2, 4, 8, 16, 32, 64],
                    title="25 gradient-descent steps from (-4, 2)")
 plt.show()
 
 # %% [markdown]
 # The small learning rate creeps: after 25 steps it has covered less than half of the distance
-# to the minimum. The good one is there within a few steps. The large one overshoots across the steep direction,
-# and each overshoot is larger than the last: the loss ends far above where it started. Why 0.5
+# to the minimum. The good one crosses the steep direction in a few steps but still creeps along
+# the shallow one: 0.67 from the minimum after 5 steps, 0.11 after 10, and close only by step 25.
+# The large one overshoots across the steep direction, and each overshoot is larger than the
+# last: the loss ends far above where it started. Why 0.5
 # is the limit: along `w2` the gradient is $4 w_2$, so one step multiplies $w_2$ by $1 - 4\,\text{lr}$.
 
 # %%
@@ -334,14 +370,17 @@ for batch_size, c in cosines.items():
           f" {c.max().item():7.3f} {(c < 0).float().mean().item():8.0%}")
 
 # %%
+single_labels = torch.cat([y for _, y in itertools.islice(
+    TensorBatches(train_images, train_labels, batch_size=1, generator=torch.Generator().manual_seed(1)), n_batches)])
 fig, ax = plt.subplots(figsize=(6, 3))
 for i, (batch_size, c) in enumerate(cosines.items()):
-    ax.scatter(i + torch.linspace(-0.15, 0.15, n_batches), c, s=8, alpha=0.6)
+    colours = plt.cm.tab10(single_labels.numpy()) if batch_size == 1 else None
+    ax.scatter(i + torch.linspace(-0.15, 0.15, n_batches), c, s=8, alpha=0.6, c=colours)
     ax.errorbar(i + 0.3, c.mean().item(), yerr=c.std().item(), fmt="o", color="black", capsize=3)
 ax.axhline(0, color="grey", linewidth=0.8)
 ax.set_xticks(range(len(batch_sizes)), [f"batch {b:,}" for b in batch_sizes])
 ax.set_ylabel("cosine with full gradient")
-ax.set_title("each dot: one mini-batch; black: mean ± std", fontsize=9)
+ax.set_title("each dot: one mini-batch (batch 1: coloured by its digit); black: mean ± std", fontsize=9)
 ax.grid(alpha=0.3, axis="y")
 plt.show()
 
@@ -349,7 +388,29 @@ plt.show()
 # A single image's gradient is a poor guide to the full one: on average barely related (mean
 # cosine 0.07), and for half of the 50 images it points uphill. With 32 images the direction is
 # usually downhill (all but 10 % of the batches) but noisy (mean 0.41, spread 0.25), and with
-# 1,024 it is close to the full gradient every time (0.95 ± 0.03). SGD works despite the noise because
+# 1,024 it is close to the full gradient every time (0.95 ± 0.03).
+#
+# The single images' dots fall on a few horizontal stripes, one per digit (the colours). In an
+# untrained network almost every image produces nearly the same hidden activations (chapter 03
+# measured how little they vary), so what sets one image's gradient is its label alone: every
+# image of a 1 points the same way. Per digit, for the 50 single images:
+
+# %% tags=["nbval-ignore-output"]
+single = cosines[1]
+spread = max((single[single_labels == d].max() - single[single_labels == d].min()).item()
+             for d in single_labels.unique())
+for d in single_labels.unique().tolist():
+    c = single[single_labels == d]
+    print(f"digit {d}: {len(c)} images, cosine {c.min().item():+.3f} to {c.max().item():+.3f}")
+print(f"largest spread within one digit: {spread:.3f}; between digits: {(single.max() - single.min()).item():.2f}")
+
+# %%
+# Measured: within one digit the cosines differ by at most about 0.004, between digits by over 1.
+assert spread < 0.02 and (single.max() - single.min()).item() > 0.5
+print("one image's gradient direction is set by its digit: within a digit the cosines differ by under 0.02")
+
+# %% [markdown]
+# SGD works despite the noise because
 # it takes many steps: the errors of successive batches point in different directions and
 # largely cancel, while the true downhill component adds up. A batch of 1,024 gives a better
 # direction but takes 32 times the arithmetic of a batch of 32 for one step.
