@@ -58,7 +58,7 @@ if "google.colab" in sys.modules:
 # | 09 | Dense vs CNN | the guide's comparison table, measured; shifted digits; filters |
 # | 10 | Inside the network | what the hidden neurons respond to |
 # | 11 | Experiments | widths, depths, activations, optimisers, learning-rate schedules |
-# | 12 | ML engineering | validation, cross-validation, saving, exporting, draw your own digit |
+# | 13 | ML engineering | validation, cross-validation, saving, exporting, draw your own digit |
 #
 # Each chapter stands alone: an instructor can assign any one of them, and it trains whatever it
 # needs itself.

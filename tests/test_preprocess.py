@@ -297,7 +297,7 @@ def test_small_real_digits_are_still_digits():
     line[10:13, 14] = 1.0  # 3 pixels: the smallest accepted
     assert preprocess(line)[0].max() == 1
     tiny = torch.nn.functional.interpolate(torch.from_numpy(ring())[None, None].float(), size=(7, 7), mode="area")
-    assert max(ink_box(preprocess(tiny[0, 0])[0])) >= 19  # a digit shrunk to 7x7, as in chapter 12
+    assert max(ink_box(preprocess(tiny[0, 0])[0])) >= 19  # a digit shrunk to 7x7, as in chapter 13
     scan = np.full((400, 600, 3), (245, 235, 210), np.uint8)
     scan[60:360, 350:570] = (245 - ring(300, 220)[..., None] * np.array([200, 170, 40])).astype(np.uint8)
     assert similar(preprocess(scan)[0], preprocess(ring(300, 220))[0]) > 0.99  # a digit on a 600x400 scan

@@ -6,9 +6,9 @@
 # ---
 
 # %% [markdown]
-# # 12 · ML engineering: validation, checkpoints, export, and your own handwriting
+# # 13 · ML engineering: validation, checkpoints, export, and your own handwriting
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/12_ml_engineering.ipynb)
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/13_ml_engineering.ipynb)
 #
 # The learning guide ends with "Path 3: ML Engineering Skills", three bullet points and no code:
 # saving and loading models for deployment, hyperparameter tuning with validation, and
@@ -228,11 +228,11 @@ assert fold_acc[best_lr].max() - fold_acc[best_lr].min() < 0.015 and fold_acc[ru
 #   so if the program crashes or the disk fills up halfway, the real name still holds the previous
 #   complete checkpoint (or nothing), never half of one.
 #
-# Everything this chapter writes goes into the folder `build/12_ml_engineering/` beside the
+# Everything this chapter writes goes into the folder `build/13_ml_engineering/` beside the
 # notebook (git ignores `build/` folders), and the folder is deleted at the end.
 
 # %% tags=["nbval-ignore-output"]
-folder = Path("build") / "12_ml_engineering"
+folder = Path("build") / "13_ml_engineering"
 shutil.rmtree(folder, ignore_errors=True)                 # start empty, whatever an earlier run left
 path = save_checkpoint(model, folder / "mlp.pt", extra={"lr": best_lr, "epochs": EPOCHS,
                                                         "val_acc": round(val_acc[best_lr], 4)})
