@@ -3,7 +3,9 @@
 In this course "check" means exercise feedback: ``check_function`` and ``check_value`` print a short
 report (never a bare assert) and return a Verdict that is truthy when the answer passed, so a notebook
 keeps running and the learner sees expected vs got plus a hint. (The package's input validation lives
-in the private module _validate and is never called check_*.)
+in the private module _validate and is never called check_*.) Tensors and numpy arrays must match in
+shape, dtype and values (NaN equals NaN in the same place); each case gets its own copy of its
+arguments, and a case that does not return within ``TIMEOUT`` seconds is reported as a likely endless loop.
 
 An exercise is a function in a cell tagged ``solution`` whose docstring has a ``Hint:`` line.
 ``hint_from_docstring`` reads that line, both here (the hint a failing check prints) and in the
@@ -11,41 +13,63 @@ maintainer tooling that builds the student editions (the hint a stub's NotImplem
 """
 from __future__ import annotations
 
+import contextlib
+import copy
 import math
-from collections.abc import Callable, Iterable, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
+import numpy as np
 import torch
+
+from ._validate import CONVERSIONS
 
 PASS, FAIL, TODO = "✅", "❌", "📝"
 NO_HINT = "see the exercise text above."  # what an exercise whose docstring has no Hint: line points to
+TIMEOUT = 10.0  # seconds one case of check_function may take before it counts as never returning
 
 
 def check_function(fn: Callable[..., Any], cases: Iterable[tuple[Sequence[Any], Any]], hint: str = "",
-                   tol: float = 1e-6) -> Verdict:
+                   tol: float = 1e-6, *, timeout: float | None = TIMEOUT) -> Verdict:
     """Call ``fn(*args)`` for each (args, expected) case and report the first mismatch.
 
     A stub that still raises NotImplementedError is reported as not written yet; an exception from the
-    learner's code is reported as feedback, not as a traceback. Every report that is not a pass ends
-    with the hint.
+    learner's code is reported as feedback, not as a traceback; so is a case that does not return within
+    ``timeout`` seconds (an infinite loop). Every report that is not a pass ends with the hint. Each case
+    gets its own copy of its arguments, so a function that changes its inputs cannot spoil the next case.
 
     Args:
         fn: the learner's function.
-        cases: (args, expected) pairs; ``args`` is a tuple of positional arguments.
+        cases: (args, expected) pairs; ``args`` is a tuple of positional arguments. At least one.
         hint: by default the "Hint:" line of ``fn``'s docstring (see ``hint_from_docstring``).
         tol: relative (and absolute) tolerance for floats.
+        timeout: seconds each case may take; None for no limit. It needs the main thread of a Unix process
+            (a Jupyter or Colab kernel, a script); elsewhere cases run without one.
     Returns:
         A Verdict, truthy when every case passed.
+    Raises:
+        ValueError: ``cases`` is empty (a check that checks nothing would always pass).
     """
     name = getattr(fn, "__name__", "your function")
     hint = hint or hint_from_docstring(getattr(fn, "__doc__", None))
     cases = list(cases)
+    if not cases:
+        raise ValueError(f"check_function({name}, cases) needs at least one (args, expected) case, got none; "
+                         "a check without cases would pass any function")
     for args, expected in cases:
         shown = ", ".join(_describe(a) for a in args)
         try:
-            got = fn(*args)
+            with _time_limit(timeout):
+                got = fn(*_copies(args))
         except NotImplementedError:
             print(f"{TODO} {name} is not written yet: replace the `raise NotImplementedError` with your code.")
+            print(f"   Hint: {hint}")
+            return Verdict(False)
+        except _TooSlow:
+            print(f"{FAIL} {name}({shown}): your function did not return within {timeout:g} s (an infinite loop?"
+                  " check that every loop ends).")
             print(f"   Hint: {hint}")
             return Verdict(False)
         except Exception as err:  # the learner's code failed: show it as feedback, not a traceback
@@ -54,7 +78,7 @@ def check_function(fn: Callable[..., Any], cases: Iterable[tuple[Sequence[Any], 
             return Verdict(False)
         ok, why = same(got, expected, tol)
         if not ok:
-            print(f"{FAIL} {name}({shown}): expected {_describe(expected)}, got {_describe(got)}."
+            print(f"{FAIL} {name}({shown}): expected {_describe(expected, True)}, got {_describe(got, True)}."
                   + (f" ({why})" if why else ""))
             print(f"   Hint: {hint}")
             return Verdict(False)
@@ -77,7 +101,8 @@ def check_value(name: str, got: Any, expected: Any, hint: str = "", tol: float =
     if ok:
         print(f"{PASS} {name}: correct ({_describe(got)}).")
         return Verdict(True)
-    print(f"{FAIL} {name}: expected {_describe(expected)}, got {_describe(got)}." + (f" ({why})" if why else ""))
+    print(f"{FAIL} {name}: expected {_describe(expected, True)}, got {_describe(got, True)}."
+          + (f" ({why})" if why else ""))
     if hint:
         print(f"   Hint: {hint}")
     return Verdict(False)
@@ -98,25 +123,39 @@ def hint_from_docstring(doc: str | None) -> str:
 
 
 def same(got: Any, expected: Any, tol: float = 1e-6) -> tuple[bool, str]:
-    """Compare two answers (numbers, tensors, sequences, anything with ==).
+    """Compare two answers (numbers, tensors, numpy arrays, sequences, anything with ==).
+
+    Tensors and arrays must match in shape, dtype and values; NaN equals NaN in the same place.
 
     Returns:
-        (ok, why not): ``why`` explains a mismatch where it can (shape, largest difference), else "".
+        (ok, why not): ``why`` explains a mismatch where it can (shape, dtype, largest difference), else "".
     """
     if isinstance(expected, torch.Tensor):
         if not isinstance(got, torch.Tensor):
             return False, f"expected a tensor, got {type(got).__name__}"
         if tuple(got.shape) != tuple(expected.shape):
             return False, f"expected shape {list(expected.shape)}, got shape {list(got.shape)}"
-        if expected.is_floating_point() or got.is_floating_point():
-            diff = (got.detach().double().cpu() - expected.detach().double().cpu()).abs().max().item() \
-                if got.numel() else 0.0
-            ok = diff <= tol * max(1.0, expected.detach().double().abs().max().item() if got.numel() else 1.0)
-            return ok, "" if ok else f"values differ by up to {diff:.3g}"
-        ok = torch.equal(got.cpu(), expected.cpu())
+        if got.dtype != expected.dtype:
+            return False, _wrong_dtype("tensor", got.dtype, expected.dtype)
+        return _same_values(got.detach().cpu(), expected.detach().cpu(), tol)
+    if isinstance(expected, np.ndarray):
+        if not isinstance(got, np.ndarray):
+            return False, f"expected a numpy array, got {type(got).__name__}"
+        if got.shape != expected.shape:
+            return False, f"expected shape {list(expected.shape)}, got shape {list(got.shape)}"
+        if got.dtype != expected.dtype:
+            return False, _wrong_dtype("array", got.dtype, expected.dtype)
+        if expected.dtype.kind in "fc":
+            wide = np.complex128 if expected.dtype.kind == "c" else np.float64
+            return _same_values(torch.from_numpy(got.astype(wide)), torch.from_numpy(expected.astype(wide)), tol)
+        ok = bool(np.array_equal(got, expected))
         return ok, "" if ok else "values differ"
+    if isinstance(expected, np.generic):
+        expected = expected.item()
+    if isinstance(got, np.generic):
+        got = got.item()
     if isinstance(expected, bool) or expected is None or isinstance(expected, str):
-        return got == expected, ""
+        return _truth(got == expected)
     if isinstance(expected, (int, float)):
         if isinstance(got, torch.Tensor) and got.numel() == 1:
             got = got.item()
@@ -124,6 +163,8 @@ def same(got: Any, expected: Any, tol: float = 1e-6) -> tuple[bool, str]:
             return False, f"expected a number, got {type(got).__name__}"
         if isinstance(expected, int) and isinstance(got, int):
             return got == expected, ""
+        if math.isnan(expected) or math.isnan(got):
+            return math.isnan(expected) and math.isnan(got), ""
         return math.isclose(got, expected, rel_tol=tol, abs_tol=tol), ""
     if isinstance(expected, (list, tuple)):
         if not isinstance(got, (list, tuple, torch.Size)) or len(got) != len(expected):
@@ -133,7 +174,7 @@ def same(got: Any, expected: Any, tol: float = 1e-6) -> tuple[bool, str]:
             if not ok:
                 return False, f"item {i}: {why}" if why else f"item {i} differs"
         return True, ""
-    return got == expected, ""
+    return _truth(got == expected)
 
 
 class Verdict:
@@ -152,11 +193,119 @@ class Verdict:
         pass
 
 
-def _describe(value: Any) -> str:
+def _describe(value: Any, values: bool = False) -> str:
+    """A short description of an answer; ``values`` adds a few of the numbers of a large tensor."""
     if isinstance(value, torch.Tensor):
         if value.numel() <= 8:
             return f"tensor({value.tolist()}, dtype={value.dtype})"
-        return f"tensor of shape {list(value.shape)}, dtype={value.dtype}"
+        shown = f"tensor of shape {list(value.shape)}, dtype={value.dtype}"
+        return shown + (f": {_some(value.detach().reshape(-1)[[0, 1, 2, -1]].cpu().tolist())}" if values else "")
+    if isinstance(value, np.ndarray):
+        if value.size <= 8:
+            return repr(value)
+        return (f"numpy array of shape {list(value.shape)}, dtype={value.dtype}: "
+                f"{_some(value.reshape(-1)[[0, 1, 2, -1]].tolist())}")
     if isinstance(value, float):
         return f"{value:.6g}"
     return repr(value)
+
+
+def _some(values: list[Any]) -> str:
+    """The first three and the last of many values (given as those four), as torch prints a large tensor."""
+    shown = [f"{v:.4g}" if isinstance(v, float) else repr(v) for v in values]
+    return f"[{', '.join(shown[:3])}, ..., {shown[3]}]"
+
+
+def _wrong_dtype(kind: str, got: torch.dtype | np.dtype, expected: torch.dtype | np.dtype) -> str:
+    """Why a tensor or array of the wrong dtype fails, with the conversion that fixes it."""
+    got_name, expected_name = (str(d).removeprefix("torch.") for d in (got, expected))
+    if isinstance(expected, torch.dtype):
+        convert = CONVERSIONS.get(expected, f".to({expected})")
+    else:
+        convert = f".astype(np.{expected_name})"
+    return f"your {kind} is {got_name}, expected {expected_name}: convert with {convert}"
+
+
+def _same_values(got: torch.Tensor, expected: torch.Tensor, tol: float) -> tuple[bool, str]:
+    """Equal values (floats to ``tol``, relative to the largest expected value); NaN equals NaN in the same place."""
+    if not (expected.is_floating_point() or expected.is_complex()):
+        ok = torch.equal(got, expected)
+        return ok, "" if ok else "values differ"
+    if not expected.is_complex():
+        got, expected = got.double(), expected.double()
+    got_nan, expected_nan = torch.isnan(got), torch.isnan(expected)
+    if not torch.equal(got_nan, expected_nan):
+        return False, f"NaN in {int((got_nan != expected_nan).sum())} place(s) where the other has a number"
+    exact = (got == expected) | got_nan            # an infinity is equal only to the same infinity
+    if bool(exact.all()):
+        return True, ""
+    diff = (got - expected).abs()[~exact].max().item()
+    finite = expected[torch.isfinite(expected)].abs()
+    ok = diff <= tol * max(1.0, finite.max().item() if finite.numel() else 1.0)
+    return ok, "" if ok else f"values differ by up to {diff:.3g}"
+
+
+def _truth(result: Any) -> tuple[bool, str]:
+    """(ok, "") for the result of ``got == expected``, which numpy and torch make an array, not a bool."""
+    try:
+        return bool(result), ""
+    except (ValueError, RuntimeError, TypeError):
+        return False, "expected one value, got an array or tensor of them"
+
+
+def _copies(args: Sequence[Any]) -> tuple[Any, ...]:
+    """A fresh copy of a case's arguments (kept together, so a layer of a model stays in its model's copy).
+
+    A tensor argument is copied with only its own values (a deep copy of a slice such as images[:4] would
+    copy all the images it is cut from), keeping its autograd history or its requires_grad.
+    """
+    memo: dict[int, Any] = {}
+    for arg in args:
+        if type(arg) is torch.Tensor:
+            memo[id(arg)] = (arg.clone() if arg.grad_fn is not None
+                             else arg.detach().clone().requires_grad_(arg.requires_grad))
+    try:
+        return tuple(copy.deepcopy(tuple(args), memo))
+    except Exception:  # something inside cannot be deep-copied: copy one by one, that thing as it is
+        return tuple(memo[id(arg)] if id(arg) in memo else _copy(arg) for arg in args)
+
+
+def _copy(value: Any) -> Any:
+    """A copy of one argument: tensors cloned (autograd history kept), anything that cannot be copied as it is."""
+    if isinstance(value, torch.Tensor):
+        return value.clone()
+    try:
+        return copy.deepcopy(value)
+    except Exception:
+        return value
+
+
+class _TooSlow(BaseException):
+    """A case of check_function did not return within its time limit (a BaseException, like KeyboardInterrupt,
+    so that an ``except Exception`` in the learner's loop does not swallow it)."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise _TooSlow in the block after ``seconds`` (SIGALRM: the main thread of a Unix process).
+
+    Nothing is limited without a time, off the main thread, where SIGALRM does not exist (Windows), or
+    while another timer of the process is running (its owner keeps it).
+    """
+    usable = (seconds is not None and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread()
+              and signal.getitimer(signal.ITIMER_REAL)[0] == 0)
+    if not usable:
+        yield
+        return
+
+    def too_slow(signum: int, frame: object) -> None:
+        raise _TooSlow
+
+    previous = signal.signal(signal.SIGALRM, too_slow)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)

@@ -1,4 +1,5 @@
 """course_utils.exercises: the checks under every exercise, and the one parser of a solution's Hint: line."""
+import pytest
 import torch
 
 from course_utils.exercises import NO_HINT, check_function, check_value, hint_from_docstring, same
@@ -86,3 +87,133 @@ def test_hint_from_docstring():
     assert hint_from_docstring(f.__doc__) == "look here."
     assert hint_from_docstring("Summary only.") == NO_HINT
     assert hint_from_docstring(None) == NO_HINT == "see the exercise text above."
+
+
+def test_a_tensor_of_another_dtype_fails_with_the_conversion(capsys):
+    """Before: a float64 answer passed where float32 was expected, and the next chapter's MLP then refused it."""
+    def to_unit_tensor(raw):
+        """Hint: .float() then divide by 255."""
+        return raw.double() / 255
+
+    raw = torch.tensor([[0, 255], [51, 102]], dtype=torch.uint8)
+    assert not check_function(to_unit_tensor, [((raw,), raw.float() / 255)])
+    assert "(your tensor is float64, expected float32: convert with .float())" in capsys.readouterr().out
+    assert same(torch.tensor([1, 2]), torch.tensor([1.0, 2.0])) == (False, "your tensor is int64, expected float32: "
+                                                                           "convert with .float()")
+    assert same(torch.tensor([1, 2], dtype=torch.int32), torch.tensor([1, 2]))[1].endswith("convert with .long()")
+
+
+def test_a_function_that_never_returns_is_stopped(capsys):
+    """Before: the check, and any grader running it, hung until the kernel was interrupted."""
+    import time
+
+    def count_up(n):
+        """Hint: stop at n."""
+        i = 0
+        while i != n:                                  # skips n when it starts above it
+            i += 2
+            try:
+                time.sleep(0)
+            except Exception:                          # even a learner's catch-all does not swallow the stop
+                pass
+        return i
+
+    start = time.perf_counter()
+    assert not check_function(count_up, [((4,), 4), ((3,), 3)], timeout=0.2)
+    assert time.perf_counter() - start < 5
+    out = capsys.readouterr().out
+    assert "count_up(3): your function did not return within 0.2 s (an infinite loop?" in out
+    assert "Hint: stop at n" in out
+    assert check_function(lambda: time.sleep(0.05) or 1, [((), 1)], timeout=2)  # a slow but finite case passes
+
+
+def test_the_time_limit_is_left_off_where_it_cannot_work_and_leaves_no_trace():
+    import signal
+    import threading
+
+    handler = signal.getsignal(signal.SIGALRM)
+    results = []
+    worker = threading.Thread(target=lambda: results.append(bool(check_function(lambda: 1, [((), 1)], timeout=0.1))))
+    worker.start()
+    worker.join()
+    assert results == [True]                           # off the main thread: no SIGALRM, the check still runs
+    assert check_function(lambda: 1, [((), 1)], timeout=0.1) and not check_function(lambda: 1 / 0, [((), 1)])
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0) and signal.getsignal(signal.SIGALRM) is handler
+
+
+def test_each_case_gets_its_own_copy_of_the_arguments(capsys):
+    """Before: a function that changed its input made the next case fail for a correct answer."""
+    weights = torch.tensor([1.0, 2.0])
+    grad = torch.tensor([1.0, 1.0])
+
+    def sgd_update(w, g, lr):
+        w -= lr * g                                    # in place: changes the caller's tensor
+        return w
+
+    assert check_function(sgd_update, [((weights, grad, 0.5), torch.tensor([0.5, 1.5])),
+                                       ((weights, grad, 1.0), torch.tensor([0.0, 1.0]))])
+    assert torch.equal(weights, torch.tensor([1.0, 2.0]))  # the notebook's own tensor is untouched
+
+    def sort_in_place(values):
+        values.sort()
+        return values[0]
+
+    data = [3, 1, 2]
+    assert check_function(sort_in_place, [((data,), 1), ((data,), 1)]) and data == [3, 1, 2]
+    layer = torch.nn.Linear(2, 1)
+    net = torch.nn.Sequential(layer)
+    assert check_function(lambda model, module: any(m is module for m in model.modules()), [((net, layer), True)])
+    leaf = torch.ones(2, requires_grad=True)
+    computed = leaf * 2                                # has autograd history: cannot be deep-copied
+    assert check_function(lambda t: t.sum().item(), [((computed,), 4.0)])
+    images = torch.rand(1000, 784)
+    own_values_only = lambda t: t.untyped_storage().nbytes() == t.numel() * 4  # noqa: E731
+    assert check_function(own_values_only, [((images[:2],), True)])  # a slice is copied without all it is cut from
+
+
+def test_an_empty_case_list_is_an_authoring_error():
+    """Before: 'all 0 test cases pass' for any function."""
+    with pytest.raises(ValueError, match=r"check_function\(<lambda>, cases\) needs at least one \(args, expected\) "
+                                         "case, got none"):
+        check_function(lambda x: x, [])
+
+
+def test_large_answers_are_summarised_not_printed_whole(capsys):
+    import numpy as np
+
+    assert not check_function(lambda: np.arange(10_000.0), [((), np.zeros(10_000))])
+    out = capsys.readouterr().out
+    assert "got numpy array of shape [10000], dtype=float64: [0, 1, 2, ..., 9999]" in out and len(out) < 500
+    assert not check_function(lambda: torch.ones(100, 100), [((), torch.zeros(100, 100))])
+    out = capsys.readouterr().out
+    assert "expected tensor of shape [100, 100], dtype=torch.float32: [0, 0, 0, ..., 0]" in out and len(out) < 500
+    assert check_value("weights", torch.ones(100), torch.ones(100))
+    assert "weights: correct (tensor of shape [100], dtype=torch.float32)." in capsys.readouterr().out
+
+
+def test_nan_equals_nan_in_the_same_place():
+    """Before: a right answer holding NaN failed against the same NaN."""
+    nan = float("nan")
+    assert same(nan, nan)[0] and not same(nan, 1.0)[0] and not same(1.0, nan)[0]
+    assert same(torch.tensor([1.0, nan, float("inf")]), torch.tensor([1.0, nan, float("inf")]))[0]
+    ok, why = same(torch.tensor([1.0, nan]), torch.tensor([nan, 1.0]))
+    assert not ok and why == "NaN in 2 place(s) where the other has a number"
+    assert not same(torch.tensor([float("inf")]), torch.tensor([3.0]))[0]
+    assert same((nan, [nan]), (nan, [nan]))[0]
+
+
+def test_numpy_answers_are_compared_as_arrays():
+    """Before: a numpy expected value raised 'truth value of an array ... is ambiguous' inside the check."""
+    import numpy as np
+
+    expected = np.array([[0.5, 1.0], [np.nan, 2.0]])
+    assert same(expected.copy(), expected) == (True, "")
+    assert same(expected + 1e-9, expected)[0]
+    assert same(expected + 0.5, expected) == (False, "values differ by up to 0.5")
+    assert same(np.zeros(3), expected) == (False, "expected shape [2, 2], got shape [3]")
+    assert same(expected.astype(np.float32), expected) == (False, "your array is float32, expected float64: "
+                                                                  "convert with .astype(np.float64)")
+    assert same([1, 2], np.array([1, 2])) == (False, "expected a numpy array, got list")
+    assert same(np.array([1, 2]), np.array([1, 3])) == (False, "values differ")
+    assert same(np.int64(3), 3)[0] and same(3, np.int64(3))[0] and same(np.float64(0.5), 0.5)[0]
+    assert same(np.array([1, 2]), {"a": 1}) == (False, "expected one value, got an array or tensor of them")
