@@ -252,7 +252,8 @@ def image_batch(x: object, who: str, *, values: int | None = None, channels: int
         who: the function or model that takes them, named in the messages.
         values: n numbers per image ([B, 1, 28, 28] and [B, 784] both hold 784).
         channels: c: [B, c, H, W]; "any": any number of channels.
-        pooled: (k, side): H and W halved k times give side (the maps a CNN's dense layer was built for).
+        pooled: (k, side): the image must be 28x28, which k halvings take to the side x side maps a CNN's dense
+            layer was built for (named in the message).
         floats: False also takes integer images (raw 0-255 pixels).
         dtype: the dtype of the model's weights, which the images must have (see ``same_precision``).
         non_empty: refuse a batch of no images.
@@ -274,7 +275,9 @@ def image_batch(x: object, who: str, *, values: int | None = None, channels: int
         raise ValueError(f"{who} takes images as [B, {'C' if channels == 'any' else channels}, H, W] (e.g. "
                          f"[B, 1, 28, 28]), got shape {list(x.shape)}; for flat [B, 784] rows or [B, 28, 28] "
                          "digits use x.view(-1, 1, 28, 28)")
-    if pooled is not None and (x.shape[2] >> pooled[0] != pooled[1] or x.shape[3] >> pooled[0] != pooled[1]):
+    # exactly 28x28: other sizes from 24 to 31 px pool down to the same maps and would run, on pictures the
+    # filters were never trained at the scale of
+    if pooled is not None and (x.shape[2] != 28 or x.shape[3] != 28):
         raise ValueError(f"{who} is built for 28x28 images (after {pooled[0]} poolings its dense layer expects "
                          f"{pooled[1]}x{pooled[1]} maps), got {x.shape[2]}x{x.shape[3]}; resize the images to "
                          "28x28, e.g. with course_utils.preprocess.preprocess for a single picture")

@@ -78,6 +78,15 @@ def test_cnns_refuse_images_of_another_size_before_the_dense_layer_does(name):
     assert net(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
 
 
+@pytest.mark.parametrize("side", [24, 27, 29, 31])
+@pytest.mark.parametrize("name", ["SimpleCNN", "AdvancedCNN"])
+def test_cnns_refuse_sizes_that_pool_down_to_the_same_maps(name, side):
+    from course_utils import models
+
+    with pytest.raises(ValueError, match=f"built for 28x28 images.*got {side}x{side}; resize"):
+        getattr(models, name)()(torch.zeros(2, 1, side, side))
+
+
 def test_activation_may_be_a_class_or_an_instance_but_not_a_name():
     from course_utils.models import SimpleCNN
 

@@ -304,7 +304,6 @@ def test_image_batch_accepts_what_each_caller_takes():
     assert v.image_batch(flat, "MLP", values=784) is flat and v.image_batch(square, "MLP", values=784) is square
     assert v.image_batch(torch.rand(0, 784), "MLP", values=784).shape == (0, 784)
     assert v.image_batch(square, "SimpleCNN", channels=1, pooled=(2, 7)) is square
-    assert v.image_batch(torch.rand(2, 1, 31, 31), "SimpleCNN", channels=1, pooled=(2, 7)).shape[-1] == 31
     ints = torch.zeros(2, 3, 8, 8, dtype=torch.uint8)
     assert v.image_batch(ints, "shift_images", channels="any", floats=False) is ints
 
