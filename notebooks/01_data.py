@@ -7,28 +7,72 @@
 # pixels each, split into 60,000 for training and 10,000 for testing. In this chapter you load
 # it, look at it, turn it into tensors, cut it into mini-batches, and measure two things the
 # learning guide only asserts: how much memory the whole training set needs, and what the usual
-# `DataLoader` pipeline costs compared with keeping everything in one tensor.
+# `DataLoader` pipeline costs compared with keeping everything in one tensor. You also time the
+# course's network on batches of 1, 32 and 1,024 images, to see what batching buys from the
+# hardware.
 
 # %% tags=["colab-setup"]
-# Colab only: install the course's helper package, course_utils, from GitHub.
-# Locally (after `make venv`) it is already installed and this cell does nothing.
-import subprocess
+# Colab only: install course_utils, the course's helpers, as they were when this notebook was written,
+# and any of their dependencies this runtime lacks; nothing Colab ships is upgraded or replaced.
+# Anywhere else (a local clone after `make venv`) this cell does nothing.
 import sys
 
+
+def install_course_utils():
+    import json
+    import subprocess
+    from importlib import invalidate_caches, metadata
+
+    commit = "38cbb893af3313f94c3e2b7b2e14863ddd8be556"  # the exact version this notebook was written for
+    url = "git+https://github.com/nn-from-pixels/mnist-course@" + commit
+    needs = {  # course_utils' dependencies, all preinstalled on Colab
+        "torch": ">=2.0",
+        "torchvision": ">=0.15",
+        "numpy": ">=1.24",
+        "matplotlib": ">=3.7",
+        "tqdm": ">=4.60",
+        "ipywidgets": ">=7.6",
+        "anywidget": ">=0.9",
+    }
+
+    def installed(name):
+        try:
+            return metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            return None
+
+    def pip_install(*args):
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *args], check=True)
+        invalidate_caches()
+
+    course = installed("course-utils")
+    origin = json.loads(course and course.read_text("direct_url.json") or "{}")
+    if origin.get("vcs_info", {}).get("commit_id") != commit:
+        if "course_utils" in sys.modules:
+            raise RuntimeError("This session already imported another version of course_utils. Restart it "
+                               "(Runtime > Restart session), then run this notebook again from the top.")
+        print(f"Installing course_utils {commit[:7]} from GitHub")
+        pip_install("--no-deps", "--force-reinstall", url)
+    missing = [name + version for name, version in needs.items() if installed(name) is None]
+    if missing:
+        print("Installing what this runtime lacks:", ", ".join(missing))
+        pip_install(*missing)
+
+
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
-                    "git+https://github.com/nn-from-pixels/mnist-course@main"], check=True)
+    install_course_utils()
 
 # %% tags=["nbval-ignore-output"]
 import time
 
 import matplotlib.pyplot as plt
 import torch
+import torch.nn.functional as F
 from torch.utils.data import DataLoader
 from torchvision import transforms
 from tqdm.auto import tqdm
 
-from course_utils import (TensorBatches, bar_chart, check_function, describe_device, mnist_dataset,
+from course_utils import (MLP, TensorBatches, bar_chart, check_function, describe_device, mnist_dataset,
                           mnist_tensors, pick_device, seed_everything, show_digits)
 
 seed_everything(0)
@@ -129,7 +173,80 @@ print(f"batches per test pass:      {len(test_loader):,}  (10,000 / 32 = {10_000
 
 # %% [markdown]
 # So the network gets 1,875 chances to update its weights in one pass over the training set, one
-# per batch. That is the real reason for batching.
+# per batch, where a gradient over the whole set would give it one. That is half of the reason
+# for batching. The other half is the hardware.
+#
+# ## What a batch buys from the hardware
+#
+# Time the network the course builds in chapter 03 (`MLP`, 784 → 16 → 16 → 10) on batches of 1,
+# 32 and 1,024 images: one forward pass, the loss (chapter 04) and one backward pass (chapter 05),
+# repeated for about a third of a second, three times for each batch size, keeping the fastest
+# round. What counts is images per second. On a CPU the timing uses one core
+# (`torch.set_num_threads(1)`), so that the comparison does not depend on how many cores the
+# machine has or on what else is running on them. Timings depend on the machine, so the figures
+# below are this run's and yours will differ.
+
+# %% tags=["nbval-ignore-output"]
+def images_per_second(batch_size, seconds=0.3, rounds=3):
+    """Forward + backward passes of a fresh MLP on one batch of real digits, repeated; the best rate of the rounds."""
+    torch.manual_seed(0)
+    model = MLP().to(device)
+    x = torch.stack([train_set[i][0] for i in range(batch_size)]).to(device)   # [batch_size, 1, 28, 28]
+    y = torch.tensor([train_set[i][1] for i in range(batch_size)], device=device)
+
+    def step():
+        model.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+
+    step()                                         # the first call sets things up: leave it out of the timing
+    best = 0.0
+    for _ in range(rounds):
+        calls, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            step()
+            calls += 1
+        if device.type in ("cuda", "mps"):
+            getattr(torch, device.type).synchronize()   # a GPU works on in the background: wait for it
+        best = max(best, calls * batch_size / (time.perf_counter() - start))
+    return best
+
+
+threads = torch.get_num_threads()
+torch.set_num_threads(1)                           # one CPU core (a GPU is timed as it is)
+try:
+    rate = {size: images_per_second(size) for size in (1, 32, 1024)}
+finally:
+    torch.set_num_threads(threads)
+print(f"{'batch size':>10}{'images per second':>19}{'ms per batch':>14}{'vs batch size 1':>17}")
+for size, per_second in rate.items():
+    print(f"{size:>10,}{per_second:>19,.0f}{1000 * size / per_second:>14.3f}{per_second / rate[1]:>16.0f}x")
+
+# %%
+# Measured on one core of the course's 2-core machine while other jobs shared it (9 runs, both CPU
+# settings): batch 1,024 was 46 to 112 times faster per image than batch 1, batch 32 11 to 31
+# times, and batch 1,024 2.4 to 5.3 times faster than batch 32.
+assert rate[1024] > 10 * rate[1], "1,024 images at once should be many times faster per image than one at a time"
+assert rate[32] > 2 * rate[1] and rate[1024] > rate[32], "bigger batches should process more images per second"
+multiply_adds = sum(layer.weight.numel() for layer in MLP().layers)   # one per weight for each image
+print(f"multiply-adds per image in the forward pass: {multiply_adds:,}")
+
+# %% [markdown]
+# With one image per call the rate is the lowest of the three (printed above), although the
+# arithmetic is tiny: 12,960 multiply-adds forward for one image (one per weight) and about as
+# many backward. What costs the time is the fixed work around every call: Python, and PyTorch
+# checking its inputs, choosing a routine and allocating the result for each operation forward
+# and back (on a GPU, also launching each operation as a kernel). That overhead hardly depends on
+# how many images the call carries, so a batch of 32 takes far less than 32 times as long as a
+# batch of one (the milliseconds per batch above). With 1,024 images each layer becomes one large
+# matrix product, `[1024, 784] @ [784, 16]` for the first, which the processor runs with its
+# vector instructions (many multiply-adds per instruction), reusing each weight for many images
+# while it sits in the cache. The overhead is spread over a thousand images, and the rate is many
+# times that of batch size 1.
+#
+# The two halves pull in opposite directions. Small batches give more weight updates per pass over
+# the data; large batches push more images per second through the hardware. A batch size such as
+# 32 is a compromise between the two. Chapter 05 measures what a small batch costs on the other
+# side: how far the direction from 1, 32 or 1,024 images is from the direction of all 60,000.
 
 # %% [markdown]
 # ## Can 60,000 images fit in memory? (the guide says no)
@@ -160,8 +277,9 @@ except (ValueError, OSError, AttributeError):
 # memory of any laptop, phone or free Colab GPU many times over. In fact, loading
 # torchvision's MNIST already holds all 60,000 images in one tensor (`train_set.data` above).
 # Mini-batches are used because they give many cheap, noisy gradient steps per pass over the
-# data (chapter 05 measures how noisy), and because on big datasets (millions of large images)
-# it is the data that would not fit, not because MNIST is too large.
+# data (chapter 05 measures how noisy), because the hardware works through a batch far faster
+# per image than through single images (measured above), and because on big datasets (millions
+# of large images) it is the data that would not fit, not because MNIST is too large.
 
 # %% [markdown]
 # ## What the DataLoader costs

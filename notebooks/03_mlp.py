@@ -5,19 +5,62 @@
 #
 # This chapter builds the network from 3Blue1Brown's videos in PyTorch: 784 inputs (one per
 # pixel), two hidden layers of 16 sigmoid neurons, and 10 outputs (one score per digit). You
-# write the class yourself, fix the line of the learning guide that does not run, count every
+# read the class line by line, fix the line of the learning guide that does not run, count every
 # parameter, follow a batch of real digits through the layers shape by shape, check exactly
-# what `nn.Linear` computes, and ask the untrained network what it thinks a digit is.
+# what `nn.Linear` computes, build one neuron by hand as a template for the digit 0, and ask the
+# untrained network what it thinks a digit is. In the exercises you write the forward pass
+# yourself, for a network of any depth.
 
 # %% tags=["colab-setup"]
-# Colab only: install the course's helper package, course_utils, from GitHub.
-# Locally (after `make venv`) it is already installed and this cell does nothing.
-import subprocess
+# Colab only: install course_utils, the course's helpers, as they were when this notebook was written,
+# and any of their dependencies this runtime lacks; nothing Colab ships is upgraded or replaced.
+# Anywhere else (a local clone after `make venv`) this cell does nothing.
 import sys
 
+
+def install_course_utils():
+    import json
+    import subprocess
+    from importlib import invalidate_caches, metadata
+
+    commit = "3ac2526f5fe011dacb0c03450e6441aa45b26db5"  # the exact version this notebook was written for
+    url = "git+https://github.com/nn-from-pixels/mnist-course@" + commit
+    needs = {  # course_utils' dependencies, all preinstalled on Colab
+        "torch": ">=2.0",
+        "torchvision": ">=0.15",
+        "numpy": ">=1.24",
+        "matplotlib": ">=3.7",
+        "tqdm": ">=4.60",
+        "ipywidgets": ">=7.6",
+        "anywidget": ">=0.9",
+    }
+
+    def installed(name):
+        try:
+            return metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            return None
+
+    def pip_install(*args):
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *args], check=True)
+        invalidate_caches()
+
+    course = installed("course-utils")
+    origin = json.loads(course and course.read_text("direct_url.json") or "{}")
+    if origin.get("vcs_info", {}).get("commit_id") != commit:
+        if "course_utils" in sys.modules:
+            raise RuntimeError("This session already imported another version of course_utils. Restart it "
+                               "(Runtime > Restart session), then run this notebook again from the top.")
+        print(f"Installing course_utils {commit[:7]} from GitHub")
+        pip_install("--no-deps", "--force-reinstall", url)
+    missing = [name + version for name, version in needs.items() if installed(name) is None]
+    if missing:
+        print("Installing what this runtime lacks:", ", ".join(missing))
+        pip_install(*missing)
+
+
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
-                    "git+https://github.com/nn-from-pixels/mnist-course@main"], check=True)
+    install_course_utils()
 
 # %% tags=["nbval-ignore-output"]
 import inspect
@@ -62,7 +105,8 @@ print("nn.Linear" + str(inspect.signature(nn.Linear)))
 # own weights and biases, filled with small random numbers); `forward` says what happens to a
 # batch of images: flatten each 28×28 picture into 784 numbers, then layer, sigmoid, layer,
 # sigmoid, layer. The last layer has no sigmoid: its 10 outputs are raw scores, one per digit,
-# and chapter 04 turns them into a loss.
+# and chapter 04 turns them into a loss. The rest of the chapter uses this class, so it is written
+# out in full here; exercise 4 asks you to write `forward` yourself, for any number of layers.
 
 # %%
 class NeuralNetwork(nn.Module):
@@ -218,12 +262,141 @@ assert torch.isclose(z_by_hand, z_layer, atol=1e-6)
 
 # %% [markdown]
 # Because each row has one weight per pixel, a row can be drawn as a 28×28 picture of what that
-# neuron looks for. Before training the weights are random, so the pictures are noise (chapter
-# 10 draws them after training):
+# neuron looks for. Before asking what the random rows look like, build one that makes sense.
+#
+# ## One neuron as a template
+#
+# 3Blue1Brown describes what a single neuron *could* do: give positive weights to the pixels
+# where a digit's ink is expected and negative weights to the pixels that must stay blank, so that
+# the weighted sum `w · x` is large only when the picture matches the pattern; the bias then sets
+# how large the sum must be before the neuron switches on. Build such a neuron by hand for the
+# digit 0, from plain tensor code: positive weights on an oval 16 pixels tall and 14 wide (where
+# a 0 draws its ring) and negative weights in its middle (where a 0 has its hole). Each pixel gets
+# a distance `r` from the centre of the picture, measured so that the oval is at `r = 1`:
 
 # %%
-axes = show_digits(W1[:8].detach().reshape(8, 28, 28), ncols=8, size=1.0)   # [8, 784] -> [8, 28, 28]
-plt.suptitle("layer1 weights of neurons 0 to 7 (rows 0 to 7), untrained", fontsize=9)
+rows = torch.arange(28.0).view(28, 1)                  # [28, 1]: row number of each pixel
+cols = torch.arange(28.0).view(1, 28)                  # [1, 28]: column number of each pixel
+r = (((rows - 14) / 8) ** 2 + ((cols - 14) / 7) ** 2).sqrt()   # [28, 28]: 1.0 on the oval, 0 at the centre
+ring = torch.exp(-((r - 1) / 0.3) ** 2)                # 1 on the oval, fading to 0 away from it
+hole = torch.exp(-(r / 0.4) ** 2)                      # 1 at the centre, fading to 0 towards the oval
+template = 0.1 * ring - 0.3 * hole                     # [28, 28]: ink expected (+), blank expected (-)
+print(f"template weights from {template.min().item():.3f} to {template.max().item():.3f}")
+
+
+def show_signed(pictures, titles, limit, ncols=8, size=1.1, label="weight"):
+    """Draw [N, 28, 28] pictures of signed numbers on one shared colour scale, -limit (red) to +limit (blue), with a colour bar."""
+    nrows = -(-len(pictures) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols + 1.0, size * 1.25 * nrows), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, picture, title in zip(axes.ravel(), pictures, titles):
+        shown = ax.imshow(picture, cmap="RdBu", vmin=-limit, vmax=limit)   # white is exactly 0
+        ax.set_title(title, fontsize=8)
+    fig.colorbar(shown, ax=axes.ravel().tolist(), fraction=0.03, pad=0.02, label=label)
+    return axes
+
+
+show_signed([template], ["template for 0"], limit=0.3, ncols=1, size=2.2)
+plt.show()
+
+# %% [markdown]
+# Blue pixels push the sum up when they carry ink, red ones pull it down, white ones (most of the
+# border) do not matter. The hole's weights are three times stronger than the ring's because the
+# hole is much smaller: a stroke through the middle of the picture (a 1, the bar of a 4 or 7)
+# should cost more than a little ink on the oval earns.
+#
+# Now the bias. Choose it on the **training** images, so that the test images stay unseen: put the
+# threshold halfway between the average weighted sum of the training 0s and that of all other
+# training digits, rounded to one decimal. The neuron computes `sigmoid(w · x + b)` with
+# `b = -threshold`, so its output is above 0.5 exactly when the weighted sum passes the threshold.
+
+# %%
+train_images, train_labels = mnist_tensors(train=True)
+train_sums = torch.flatten(train_images, start_dim=1) @ template.flatten()   # [60000, 784] @ [784] -> [60000]
+mean_zero = train_sums[train_labels == 0].mean().item()
+mean_other = train_sums[train_labels != 0].mean().item()
+threshold = round((mean_zero + mean_other) / 2, 1)
+bias = -threshold
+print(f"average weighted sum of the training images: 0s {mean_zero:.2f} | other digits {mean_other:.2f}")
+print(f"threshold halfway between: {threshold}  ->  bias b = {bias}")
+del train_images, train_sums                          # 188 MB that the rest of the chapter does not need
+
+# %% [markdown]
+# Score the first 12 test digits. The pictures show what each pixel adds to the sum, weight times
+# ink (`template * image`), on one colour scale; each title gives the label, the weighted sum and
+# the neuron's output `sigmoid(w · x + b)`:
+
+# %%
+examples = images[:12, 0]                              # 12 real test digits, [12, 28, 28]
+sums = torch.flatten(examples, start_dim=1) @ template.flatten()   # [12, 784] @ [784] -> [12]
+outputs = torch.sigmoid(sums + bias)
+print("label  w·x    w·x + b  sigmoid(w·x + b)")
+for label, s, out in zip(labels[:12].tolist(), sums.tolist(), outputs.tolist()):
+    print(f"{label:>5}{s:>7.2f}{s + bias:>9.2f}{out:>11.3f}", " <- fires" if out > 0.5 else "")
+show_signed(examples * template, [f"{label}: {s:.1f} → {out:.2f}" for label, s, out
+                                  in zip(labels[:12].tolist(), sums.tolist(), outputs.tolist())],
+            limit=0.3, ncols=6, label="weight × ink")
+plt.show()
+
+# %% [markdown]
+# The two 0s cover their ring in blue and leave the red middle empty: weighted sums of 8.46 and
+# 9.17, far above the threshold of 4.1, and outputs close to 1. The two 1s put their ink right
+# through the hole and get negative sums, and so does the first 9, whose stroke crosses the middle.
+# The other digits touch parts of the oval and land in between; the 5 comes closest, 0.10 short
+# of the threshold, with an output of 0.476.
+#
+# One neuron is only as good as its template, so measure it on all 10,000 test images. The
+# question it answers is "is this a 0?", and two rates describe how well: the **true positive
+# rate** (the share of real 0s it fires for) and the **false positive rate** (the share of other
+# digits it fires for, wrongly).
+
+# %%
+test_sums = torch.flatten(images, start_dim=1) @ template.flatten()   # [10000, 784] @ [784] -> [10000]
+# No test image sits within 1e-4 of the threshold (float32 rounding moves these sums by about
+# 1e-6), so the counts below are the same on every machine.
+assert (test_sums + bias).abs().min() > 1e-4
+fires = torch.sigmoid(test_sums + bias) > 0.5          # [10000] True where the neuron switches on
+is_zero = labels == 0
+n_zero, n_other = is_zero.sum().item(), (~is_zero).sum().item()
+true_pos, false_pos = fires[is_zero].sum().item(), fires[~is_zero].sum().item()
+template_accuracy = (fires == is_zero).float().mean().item()
+print(f"0s it fires for (true positive rate):            {true_pos:>4} of {n_zero:,} = {true_pos / n_zero:.1%}")
+print(f"other digits it fires for (false positive rate): {false_pos:>4} of {n_other:,} = {false_pos / n_other:.1%}")
+print(f"right about 'is this a 0?' (accuracy): {template_accuracy:.2%}; never firing would score {n_other / 10_000:.2%}")
+print("share of each digit it fires for:", [f"{d}: {fires[labels == d].float().mean().item():.0%}" for d in range(10)])
+
+fig, ax = plt.subplots(figsize=(7, 2.6))
+bins = torch.linspace(test_sums.min().item(), test_sums.max().item(), 60).tolist()
+ax.hist(test_sums[~is_zero].tolist(), bins=bins, alpha=0.6, label="other digits")
+ax.hist(test_sums[is_zero].tolist(), bins=bins, alpha=0.6, label="0s")
+ax.axvline(threshold, color="black", linestyle="--", linewidth=1, label=f"threshold {threshold} (bias {bias})")
+ax.set_xlabel("weighted sum w · x of the template")
+ax.set_ylabel("test images")
+ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# The hand-made neuron fires for 889 of the 980 test 0s (90.7 %) and for 657 of the 9,020 other
+# digits (7.3 %), most often for 2s, 5s and 6s, whose strokes follow parts of the oval. Its accuracy,
+# 92.52 %, looks good until you compare it with a neuron that never fires: 90.20 %, because only
+# one test image in ten is a 0. For a yes/no question about one digit the two rates say more
+# than accuracy does. The histogram shows what the bias does: it is the dashed line between the
+# two piles. Moving it left catches more of the 0s and lets in more of the others; moving it
+# right does the opposite. No bias separates the piles completely, because they overlap.
+#
+# Each of layer1's 16 rows is a template of exactly this kind, 784 weights and a bias, but
+# nobody draws them: before training they are random. `nn.Linear(784, 16)` draws every weight
+# uniformly between −1/28 and +1/28 (that is, ±1/√784 for 784 inputs), so the pictures are noise.
+# Drawn on one signed colour scale shared by all tiles, from −1/28 to +1/28, the eight first rows
+# look like this (chapter 10 draws them after training, when they have become patterns):
+
+# %%
+limit = 1 / 784 ** 0.5                                 # nn.Linear(784, 16) draws weights from -1/28 to +1/28
+print(f"layer1 weights from {W1.min().item():.4f} to {W1.max().item():.4f}; 1/28 = {limit:.4f}")
+assert W1.abs().max().item() <= limit
+show_signed(W1[:8].detach().cpu().reshape(8, 28, 28), [str(i) for i in range(8)], limit=limit)   # [8, 784] -> [8, 28, 28]
+plt.suptitle("layer1 weights of neurons 0 to 7 (rows 0 to 7), untrained", fontsize=9, x=0.45, y=1.08)
 plt.show()
 
 # %% [markdown]
@@ -267,11 +440,63 @@ print("how often each digit is predicted:", torch.bincount(predictions, minlengt
 print(f"accuracy: {accuracy:.2%}  (the test set has {(labels == 9).sum().item():,} nines)")
 
 # %% [markdown]
-# It answers 9 for every single image, so it is right exactly for the 1,009 nines: 10.09 %. The
-# reason is visible in the shapes cell above: after each sigmoid every hidden value sits in a
-# narrow band around 0.5 (about 0.34 to 0.65 for those 32 images), whatever the image, so the final scores barely change
-# from one image to the next and the same digit always wins. Making the scores depend on the
-# picture is what training (chapters 04-07) does.
+# It answers 9 for every single image, so it is right exactly for the 1,009 nines: 10.09 %. Why
+# the same digit every time? The shapes cell above showed the hidden values between about 0.34
+# and 0.65 for those 32 images. That range mixes two things: how far apart the neurons sit (each
+# has its own weights and bias, so each has its own level) and how much each neuron's value
+# changes *from one image to the next*. Only the second can make the answer depend on the
+# picture. Measure both over all 10,000 test images, layer by layer: the range of the neurons'
+# averages, and the typical change across images (each neuron's standard deviation over the
+# images, the median over the neurons):
+
+# %%
+with torch.no_grad():
+    all_flat = torch.flatten(images, start_dim=1).to(device)    # [10000, 784]
+    hidden1 = torch.sigmoid(model.layer1(all_flat))             # [10000, 16]
+    hidden2 = torch.sigmoid(model.layer2(hidden1))              # [10000, 16]
+    all_scores = model.layer3(hidden2)                          # [10000, 10]
+print(f"{'':<16}{'neuron averages':>22}{'change across images':>23}")
+for name, values in (("layer1 sigmoids", hidden1), ("layer2 sigmoids", hidden2), ("scores", all_scores)):
+    averages = values.mean(dim=0)                 # [16] or [10]: each neuron's level
+    changes = values.std(dim=0)                   # [16] or [10]: how much each neuron moves between images
+    print(f"{name:<16}{averages.min().item():>12.3f} to {averages.max().item():<6.3f}{changes.median().item():>16.4f}")
+assert model.layer2.weight.abs().max().item() <= 1 / 4    # nn.Linear(16, 16) draws weights from -1/4 to +1/4
+
+# %% [markdown]
+# Layer 1 reacts to the picture: its values move by about 0.04 from image to image, and its
+# neurons' averages lie close together (0.450 to 0.539). Layer 2 adds up 16 of those small
+# movements with weights of at most 1/4 (±1/√16) and passes them through a sigmoid, whose slope
+# is at most 1/4 (chapter 02), so its values barely move (about 0.005), while its 16 neurons sit
+# at clearly different levels, 0.356 to 0.618: after layer 2 the band is the spread between
+# neurons, not between images. The scores move even less, about 0.003. So each digit's score is,
+# on every image, almost the same number: layer3's bias plus its weights times layer2's nearly
+# constant outputs. Compare those fixed offsets between digits with the gap between the two
+# highest scores of each image:
+
+# %%
+mean_scores = all_scores.mean(dim=0)                    # [10]: each digit's score on the average image
+top2 = all_scores.topk(2, dim=1)                        # the two highest scores of every image
+gap = top2.values[:, 0] - top2.values[:, 1]             # [10000]
+print("average score per digit:", [round(s, 3) for s in mean_scores.tolist()])
+print("digit with the highest score, count per digit:  ", torch.bincount(top2.indices[:, 0], minlength=10).tolist())
+print("digit with the second highest, count per digit: ", torch.bincount(top2.indices[:, 1], minlength=10).tolist())
+average_h2 = hidden2.mean(dim=0)                        # [16]: layer2's average outputs
+for d in (9, 3):
+    w, b = model.layer3.weight[d], model.layer3.bias[d]
+    print(f"digit {d}: bias {b.item():+.3f} + weights · average layer2 output {(w @ average_h2).item():+.3f}"
+          f" = {mean_scores[d].item():+.3f}")
+print(f"fixed offset of 9 over 3: {(mean_scores[9] - mean_scores[3]).item():.3f}")
+print(f"gap between the top two scores of an image: smallest {gap.min().item():.3f}, largest {gap.max().item():.3f}")
+assert (top2.indices[:, 0] == 9).all() and (top2.indices[:, 1] == 3).all() and gap.min() > 0
+
+# %% [markdown]
+# Digit 9's score sits 0.016 above digit 3's on the average image: 3 has the larger push from the
+# weights, 9 the larger bias, and together they leave 9 slightly ahead. From image to image the
+# gap between the two moves only between 0.003 and 0.028, never down to zero, so 9 wins on every
+# image and 3 comes second on every image. The untrained network's answer is set by its weights
+# and biases, not by the picture, because the picture changes the scores by less than the fixed
+# offsets between digits. Making the scores depend on the picture is what training (chapters
+# 04-07) does.
 #
 # ## Exercises
 #
@@ -345,6 +570,34 @@ def measured_shapes(sizes, batch_size):
 check_function(forward_shapes, [(((784, 16, 16, 10), 32), measured_shapes((784, 16, 16, 10), 32)),
                                 (((784, 64, 10), 5), measured_shapes((784, 64, 10), 5)),
                                 (((784, 32, 32, 16, 10), 1), measured_shapes((784, 32, 32, 16, 10), 1))])
+
+# %% [markdown]
+# **Exercise 4.** Write the forward pass yourself, for a network of any depth. `layers` is a list
+# of `nn.Linear` layers, first to last; return the scores for a batch of images `x`
+# (`[B, 1, 28, 28]`), with a sigmoid after every layer except the last, as `NeuralNetwork.forward`
+# does for its three layers. Do not call a model: only the layers. The check compares with the
+# network of this chapter and with `MLP` networks of one, three and four layers.
+
+# %% tags=["solution"]
+def network_forward(layers: list, x: torch.Tensor) -> torch.Tensor:
+    """Scores [B, n_out] of a fully connected sigmoid network, given its nn.Linear layers in order.
+
+    Hint: flatten once at the start; the last layer is the only one without a sigmoid, so handle it after the loop.
+    """
+    x = torch.flatten(x, start_dim=1)         # [B, 1, 28, 28] -> [B, 784]
+    for layer in layers[:-1]:
+        x = torch.sigmoid(layer(x))           # [B, n_in] -> [B, n_out]
+    return layers[-1](x)                      # raw scores, no sigmoid
+
+
+# %%
+torch.manual_seed(1)
+others = [MLP((784, 10)), MLP((784, 32, 10)), MLP((784, 32, 32, 16, 10))]
+with torch.no_grad():
+    few = images[:5].to(device)
+    check_function(network_forward,
+                   [(([model.layer1, model.layer2, model.layer3], few), model(few))]
+                   + [((net.to(device).layers, few), net(few)) for net in others])
 
 # %% [markdown]
 # Next: **04 · Loss**: turning the 10 scores into one number that says how wrong the network is.
