@@ -17,13 +17,16 @@ PORTABLE_CPU := ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE ONEDNN_MAX_CPU_I
 # parallel test workers) spinning threads made small tensor operations up to 30x slower here.
 export OMP_WAIT_POLICY := PASSIVE
 
-.PHONY: help venv data course lab test test-portable test-colab notebooks student colab bench clean
+.PHONY: help venv data course lab test test-portable test-colab test-browser nbgrader test-nbgrader notebooks student colab bench clean
 
 help:
 	@echo "make course        execute every notebook into build/ (executed .ipynb + HTML) and print the times"
 	@echo "make test          unit tests + nbval over notebooks/ and student/ + pair, badge and student checks (2 workers)"
 	@echo "make test-portable nbval over notebooks/ and student/ again under a second CPU setting ($(PORTABLE_CPU))"
 	@echo "make test-colab    course_utils' unit tests + every notebook and student edition (nbval-lax) under Colab's versions (colab/requirements.txt)"
+	@echo "make test-browser  the canvas and the explorers in a real browser (chromium + Playwright): JupyterLab at the repository and at notebooks/, the canvas also in Notebook 6.5 with ipywidgets 7"
+	@echo "make nbgrader      the nbgrader course in build/nbgrader/ (every chapter an assignment) + nbgrader in .venv-instructor/"
+	@echo "make test-nbgrader nbgrader itself grades every chapter: generate_assignment, then autograde solved/unsolved/one solved"
 	@echo "make lab           JupyterLab on notebooks/"
 	@echo "make notebooks     re-execute notebooks in place (refresh committed outputs); NB=03 for one"
 	@echo "make student       rebuild the student editions in student/"
@@ -124,6 +127,65 @@ test-colab: $(COLAB_STAMP)
 	$(COLAB_PY) -m course_utils data
 	ipython=$$(mktemp -d) && trap 'rm -rf "$$ipython"' EXIT && export IPYTHONDIR="$$ipython" PYDEVD_DISABLE_FILE_VALIDATION=1 && \
 	$(COLAB_PY) -m pytest $(COLAB_UNIT_TESTS) $(COLAB_NBVAL_PATHS) --nbval-lax --nbval-current-env $(COLAB_XDIST) -p no:cacheprovider
+
+# Instructors: nbgrader (tools/requirements-instructor.txt) in its own environment, .venv-instructor/, so the
+# course's .venv (and the JupyterLab of `make lab`) stays exactly as requirements.txt says. requirements.txt
+# constrains it, so the Jupyter packages the two share have the same versions. Notebooks graded there run in .venv:
+# .venv's ipykernel is installed into .venv-instructor as its python3 kernel, which nbgrader finds before its own.
+INSTRUCTOR_VENV  := .venv-instructor
+INSTRUCTOR_STAMP := $(INSTRUCTOR_VENV)/.installed
+NBGRADER         := $(INSTRUCTOR_VENV)/bin/nbgrader
+
+INSTRUCTOR_KERNEL := $(INSTRUCTOR_VENV)/share/jupyter/kernels/python3/kernel.json
+
+$(INSTRUCTOR_STAMP): tools/requirements-instructor.txt requirements.txt
+	rm -rf $(INSTRUCTOR_VENV)
+	$(PYTHON) -m venv $(INSTRUCTOR_VENV)
+	$(INSTRUCTOR_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(INSTRUCTOR_VENV)/bin/python -m pip install --quiet -c requirements.txt -r tools/requirements-instructor.txt
+	$(NBGRADER) --version
+	touch $(INSTRUCTOR_STAMP)
+
+$(INSTRUCTOR_KERNEL): $(STAMP) $(INSTRUCTOR_STAMP)
+	$(PY) -m ipykernel install --prefix "$(CURDIR)/$(INSTRUCTOR_VENV)" --name python3 --display-name "Python 3"
+
+# The nbgrader course, made from notebooks/: build/nbgrader/source/NN_x/NN_x.ipynb and nbgrader_config.py
+# (tools/grading.py). INSTRUCTORS.md says how to grade with it.
+nbgrader: venv $(INSTRUCTOR_KERNEL)
+	$(PY) -m tools.grading write
+
+# For every chapter (NBGRADER_NAMES="03 09" for some), in a temporary course folder with its own sqlite gradebook:
+# nbgrader generate_assignment, then nbgrader autograde on the solution, on the release notebook as handed out and
+# on it with only the first exercise solved; fails unless they score full, zero and that exercise's points, and
+# no cell but a failing check raises. Two chapters at a time, slowest first; the run cache of `make test` lets the
+# second and third run of a chapter reuse its trainings.
+NBGRADER_NAMES ?=
+test-nbgrader: venv data $(INSTRUCTOR_KERNEL)
+	$(RUN_CACHE_SESSION) && \
+	$(PY) -m tools.grading test --nbgrader $(NBGRADER) --jobs 2 $(NBGRADER_NAMES)
+
+# The widgets in a real browser (tests_browser/, README "The widgets in a browser"): Debian's chromium, driven by
+# Playwright from tests_browser/.venv/ (tests_browser/requirements.txt, nothing else), runs the real chapters in
+# JupyterLab from .venv (rooted at the repository, then at notebooks/) and the canvas chapter in the classic
+# Notebook 6.5 with ipywidgets 7 from .venv-colab/ (Colab's versions, with this course installed as test-colab
+# installs it). chromium comes from apt when missing (as root, as in CI). Screenshots: build/browser/.
+BROWSER_VENV  := tests_browser/.venv
+BROWSER_PY    := $(BROWSER_VENV)/bin/python
+BROWSER_STAMP := $(BROWSER_VENV)/.installed
+
+$(BROWSER_STAMP): tests_browser/requirements.txt
+	rm -rf $(BROWSER_VENV)
+	$(PYTHON) -m venv $(BROWSER_VENV)
+	$(BROWSER_PY) -m pip install --quiet --upgrade pip
+	$(BROWSER_PY) -m pip install --quiet -r tests_browser/requirements.txt
+	touch $(BROWSER_STAMP)
+
+test-browser: venv data $(COLAB_STAMP) $(BROWSER_STAMP)
+	@command -v chromium >/dev/null || { test "$$(id -u)" = 0 || { echo "test-browser: no chromium; run: sudo apt-get install -y chromium" >&2; exit 1; }; \
+	  echo "test-browser: installing Debian's chromium (apt)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	src=$$(mktemp -d) && trap 'rm -rf "$$src"' EXIT && cp -R $(COURSE_SOURCE) "$$src"/ && \
+	$(COLAB_PY) -m pip install --quiet --no-deps --force-reinstall "$$src"
+	$(BROWSER_PY) -m pytest -c tests_browser/pytest.ini tests_browser
 
 notebooks: venv data
 	$(PY) -m tools.authoring refresh $(NB)

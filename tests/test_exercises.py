@@ -217,3 +217,157 @@ def test_numpy_answers_are_compared_as_arrays():
     assert same(np.array([1, 2]), np.array([1, 3])) == (False, "values differ")
     assert same(np.int64(3), 3)[0] and same(3, np.int64(3))[0] and same(np.float64(0.5), 0.5)[0]
     assert same(np.array([1, 2]), {"a": 1}) == (False, "expected one value, got an array or tensor of them")
+
+
+# Scores, staged hints and grading mode -------------------------------------------------------------------------
+
+@pytest.fixture(autouse=True)
+def fresh_kernel(monkeypatch):
+    """Each test starts as a fresh kernel would: no failed attempts counted, grading mode off."""
+    from course_utils import exercises
+
+    exercises._ATTEMPTS.clear()
+    monkeypatch.delenv(exercises.GRADING, raising=False)
+
+
+def staged(x):
+    """Double x.
+
+    Hint: what does doubling mean?
+    Hint 2: add x to itself.
+    Hint 3: x * 2
+    """
+    return x + 2
+
+
+def test_score_is_the_fraction_of_cases_passed_and_every_case_runs(capsys):
+    calls = []
+
+    def plus_two(x):
+        calls.append(x)
+        return x + 2
+
+    verdict = check_function(plus_two, [((2,), 4), ((5,), 10), ((1,), 2), ((0,), 2)])
+    assert not verdict and verdict.failed and verdict.score == 0.5 and calls == [2, 5, 1, 0]
+    out = capsys.readouterr().out
+    assert "plus_two(5): expected 10, got 7" in out and "plus_two(1)" not in out  # only the first mismatch
+    passed = check_function(plus_two, [((2,), 4)])
+    assert passed and passed.score == 1.0 and repr(passed) == "Verdict(passed=True, score=1)"
+
+
+def test_after_a_case_hangs_the_rest_are_not_run_and_count_as_failed(capsys):
+    calls = []
+
+    def hangs(x):
+        calls.append(x)
+        while x == 1:
+            pass
+        return x
+
+    verdict = check_function(hangs, [((0,), 0), ((1,), 1), ((2,), 2), ((3,), 3)], timeout=0.2)
+    assert calls == [0, 1] and verdict.score == 0.25
+    assert "did not return within 0.2 s" in capsys.readouterr().out
+
+
+def test_single_hint_reports_are_printed_as_before(capsys):
+    def double(x):
+        """Hint: multiply by two."""
+        return x + 2
+
+    def stub(x):
+        """Hint: multiply by two."""
+        raise NotImplementedError("Exercise: write the body of stub(). Hint: multiply by two.")
+
+    check_function(double, [((5,), 10)])
+    check_function(double, [((5,), 10)])
+    check_function(stub, [((5,), 10)])
+    assert capsys.readouterr().out == (
+        "❌ double(5): expected 10, got 7.\n   Hint: multiply by two.\n"
+        "❌ double(5): expected 10, got 7.\n   Hint: multiply by two.\n"
+        "📝 stub is not written yet: replace the `raise NotImplementedError` with your code.\n"
+        "   Hint: multiply by two.\n")
+    assert not check_value("answer", 3, 4) and capsys.readouterr().out == "❌ answer: expected 4, got 3.\n"
+
+
+def test_each_failed_attempt_shows_the_next_hint_up_to_the_last(capsys):
+    for _ in range(4):
+        check_function(staged, [((5,), 10)])
+    hints = [line for line in capsys.readouterr().out.splitlines() if line.startswith("   Hint")]
+    assert hints == ["   Hint 1 of 3: what does doubling mean?", "   Hint 2 of 3: add x to itself.",
+                     "   Hint 3 of 3: x * 2", "   Hint 3 of 3: x * 2"]
+
+
+def test_a_stub_is_no_attempt_and_exercises_count_apart(capsys):
+    def stub(x):
+        """Hint: first.
+        Hint 2: second.
+        """
+        raise NotImplementedError
+
+    check_function(stub, [((1,), 2)])
+    check_function(stub, [((1,), 2)])
+    assert capsys.readouterr().out.count("Hint 1 of 2: first.") == 2
+    check_function(staged, [((5,), 10)])
+    check_value("your prediction", 3, 4, hint=["think again", "count them"])
+    check_value("your prediction", 3, 4, hint=["think again", "count them"])
+    out = capsys.readouterr().out
+    assert "Hint 1 of 3: what does doubling mean?" in out
+    assert "Hint 1 of 2: think again" in out and "Hint 2 of 2: count them" in out
+
+
+def test_hints_from_docstring_orders_numbered_hints():
+    from course_utils.exercises import hints_from_docstring
+
+    doc = "Task.\n\n    Hint 3: third.\n    Hint: first.\n    Hint 2: second.\n    Hint 2: ignored.\n"
+    assert hints_from_docstring(doc) == ["first.", "second.", "third."]
+    assert hint_from_docstring(doc) == "first."
+    assert hints_from_docstring("Hint 1: one.") == ["one."]
+    assert hints_from_docstring("no hint here") == [NO_HINT] and hints_from_docstring(None) == [NO_HINT]
+
+
+def test_student_stub_carries_only_the_first_hint():
+    from tools.student import stub_source
+
+    source = 'def double(x):\n    """Double.\n\n    Hint: think.\n    Hint 2: x * 2\n    """\n    return x * 2\n'
+    raise_line = stub_source(source).splitlines()[-1]
+    assert "Hint: think." in raise_line and "x * 2" not in raise_line
+
+
+def test_grading_mode_raises_the_feedback_instead_of_printing_it(monkeypatch, capsys):
+    from course_utils.exercises import grading_mode
+
+    monkeypatch.setenv("COURSE_GRADING", "1")
+    assert grading_mode()
+    with pytest.raises(AssertionError, match=r"(?s)staged\(5\): expected 10, got 7\..*Hint 1 of 3"):
+        check_function(staged, [((5,), 10)])
+    with pytest.raises(AssertionError, match="not written yet"):
+        check_function(lambda x: (_ for _ in ()).throw(NotImplementedError), [((1,), 1)])
+    with pytest.raises(AssertionError, match="answer: expected 4, got 3"):
+        check_value("answer", 3, 4)
+    assert capsys.readouterr().out == ""
+    assert check_function(staged, [((0,), 2)]) and check_value("answer", 4, 4)  # passing checks print as always
+    assert capsys.readouterr().out.count("✅") == 2
+
+
+def test_a_demonstration_never_raises(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_GRADING", "1")
+    verdict = check_function(staged, [((5,), 10)], graded=False)
+    assert not verdict and "expected 10, got 7" in capsys.readouterr().out
+    assert not check_value("answer", 3, 4, graded=False)
+
+
+@pytest.mark.parametrize("value, on", [("1", True), ("yes", True), ("0", False), ("false", False), ("", False),
+                                       ("OFF", False)])
+def test_grading_mode_variable(monkeypatch, value, on):
+    from course_utils.exercises import grading_mode
+
+    monkeypatch.setenv("COURSE_GRADING", value)
+    assert grading_mode() is on
+
+
+def test_verdict_score_is_a_fraction():
+    from course_utils.exercises import Verdict
+
+    assert Verdict(False).score == 0.0 and Verdict(True).score == 1.0 and Verdict(False, 0.25).score == 0.25
+    with pytest.raises(ValueError):
+        Verdict(False, 1.5)
