@@ -2,11 +2,11 @@
 
 ``plot_neuron`` draws the curve for one weight and bias; ``neuron_explorer`` draws it for the starting
 values as an ordinary figure (so a notebook run headless, in CI or GitHub's viewer, still shows a plot)
-and, in a live notebook, adds weight and bias sliders and an activation menu that redraw it. The
-activation is a torch.nn class, as everywhere in the course: nn.Sigmoid, nn.Tanh or nn.ReLU (the menu
-shows them as "sigmoid", "tanh" and "ReLU"). Only ipywidgets API shared by version 7 (Colab preinstalls
-7.7.1) and version 8 is used: ``FloatSlider``, ``Dropdown``, ``interactive_output`` and the ``Output``
-widget it returns (the scaffold around them, shared with netviz's network explorer, is in _explorer).
+and, in a live notebook, adds weight and bias sliders and an activation menu below it, which redraw that
+same plot in place. The activation is a torch.nn class, as everywhere in the course: nn.Sigmoid, nn.Tanh
+or nn.ReLU (the menu shows them as "sigmoid", "tanh" and "ReLU"). Only ipywidgets API shared by version 7
+(Colab preinstalls 7.7.1) and version 8 is used: ``FloatSlider``, ``Dropdown`` and ``Output`` (the
+scaffold around them, shared with netviz's network explorer, is in _explorer).
 """
 from __future__ import annotations
 
@@ -84,7 +84,8 @@ class NeuronExplorer(Explorer):
         figure: the most recently drawn figure (changes whenever a control moves).
         activation: the activation class drawn (the menu changes it).
         weight, bias, choice: the two FloatSliders and the activation Dropdown (None without ipywidgets).
-        view: the widget box holding the controls and the live plot (None without ipywidgets).
+        plot: the display handle of the one plot, which the controls redraw in place (None outside IPython).
+        view: the widget box holding the controls (None without ipywidgets).
     """
 
     controls_name = "the sliders"
@@ -110,7 +111,7 @@ class NeuronExplorer(Explorer):
         self.show(fig)
 
     def controls(self, widgets: ModuleType) -> tuple[list[Any], Any]:
-        """The weight and bias sliders and the activation menu, and the live plot they redraw."""
+        """The weight and bias sliders and the activation menu, and the Output widget they redraw inside."""
         start_w, start_b = self.start
         style = {"description_width": "initial"}
         self.weight = widgets.FloatSlider(value=start_w, min=SLIDER_RANGE[0], max=SLIDER_RANGE[1], step=0.1,
@@ -120,7 +121,15 @@ class NeuronExplorer(Explorer):
         self.choice = widgets.Dropdown(options=[(label, cls) for cls, label in ACTIVATION_LABELS.items()],
                                        value=self.activation, description="activation", style=style,
                                        layout=widgets.Layout(width="180px"))
-        live = widgets.interactive_output(self.update, {"w": self.weight, "b": self.bias, "activation": self.choice})
+        live = widgets.Output()
+
+        def redraw(_change: dict[str, Any]) -> None:
+            with live:
+                live.clear_output(wait=True)
+                self.update(self.weight.value, self.bias.value, self.choice.value)
+
+        for control in (self.weight, self.bias, self.choice):
+            control.observe(redraw, names="value")
         return [self.weight, self.bias, self.choice], live
 
     def __repr__(self) -> str:
@@ -133,7 +142,7 @@ def neuron_explorer(w: float = 1.0, b: float = 0.0, activation: type[nn.Module] 
 
     The curve for the starting ``w`` and ``b`` is always drawn first as an ordinary figure, so a
     notebook run without a live kernel (CI, GitHub) still shows it. Then, in a live notebook, the
-    controls and a plot that redraws when they change appear below it.
+    controls appear below it, and moving them redraws that plot in place (one plot, never a copy).
 
     Args:
         w, b: starting weight and bias, each between -10 and 10 (the sliders' range).
