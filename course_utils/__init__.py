@@ -7,7 +7,8 @@ Modules a learner reads, one concern each:
     models (MLP, SimpleCNN, AdvancedCNN), training (train_epoch, evaluate, fit, scores_of: raw scores
     for a batch), multiseed (several seeds trained at once), augment, plots, widgets (the neuron
     explorer), insight, netviz (the network explorer), preprocess, deploy (checkpoints, export, predict:
-    a prediction for one picture), canvas (draw a digit), exercises (the checks under each exercise).
+    a prediction for one picture, or "not a digit"), resume (training that survives a restart), canvas (draw
+    a digit), exercises (the checks under each exercise).
 Plumbing, not part of the lessons:
     _validate (every input check, one rule per kind of argument), _explorer (the scaffold the two
     explorers share), atomic (files written under a temporary name first), mnist_files (fetching and
@@ -22,8 +23,8 @@ course, benchmarks, the run cache of `make test`) is in tools/ at the repository
 from .augment import RandomShift, shift_images
 from .canvas import DigitCanvas, live_predictions
 from .data import MNIST_SIZES, TensorBatches, mnist_dataset, mnist_tensors
-from .deploy import (CheckpointError, Prediction, checkpoint_info, export_model, load_checkpoint, load_exported,
-                     predict, save_checkpoint)
+from .deploy import (CheckpointError, DigitThreshold, Prediction, checkpoint_info, export_model, load_checkpoint,
+                     load_exported, predict, save_checkpoint)
 from .env import describe_device, in_colab, pick_device, seed_everything, versions
 from .exercises import check_function, check_value
 from .insight import find_preferred_inputs, get_activations
@@ -34,6 +35,7 @@ from .netviz import draw_network, network_explorer, network_state
 from .plots import (bar_chart, plot_confusion_matrix, plot_curves, plot_descent_paths, show_digits, show_filters,
                     show_predictions, show_weights)
 from .preprocess import NoDigitFound, preprocess
+from .resume import TrainingState, resume_training, save_training_state
 from .training import History, confusion_matrix, evaluate, fit, scores_of, train_epoch
 from .widgets import neuron_explorer, plot_neuron
 
@@ -46,8 +48,9 @@ __all__ = [
     "show_predictions", "show_weights",
     "neuron_explorer", "plot_neuron", "draw_network", "network_explorer", "network_state",
     "find_preferred_inputs", "get_activations",
-    "CheckpointError", "Prediction", "checkpoint_info", "export_model", "load_checkpoint", "load_exported",
-    "save_checkpoint", "predict", "NoDigitFound", "preprocess", "DigitCanvas", "live_predictions",
+    "CheckpointError", "DigitThreshold", "Prediction", "checkpoint_info", "export_model", "load_checkpoint",
+    "load_exported", "save_checkpoint", "predict", "NoDigitFound", "preprocess", "DigitCanvas", "live_predictions",
+    "TrainingState", "resume_training", "save_training_state",
     "check_function", "check_value",
     "describe_device", "in_colab", "pick_device", "seed_everything", "versions",
 ]

@@ -349,6 +349,18 @@ def finite_scores(scores: torch.Tensor, who: str) -> torch.Tensor:
     return scores
 
 
+def score_matrix(scores: object, who: str, name: str = "scores") -> torch.Tensor:
+    """A model's raw scores as a float tensor [N, C] (N >= 1, C >= 2), finite: what ``scores_of`` returns."""
+    if not isinstance(scores, torch.Tensor):
+        raise TypeError(f"{who}: {name} must be a torch.Tensor of raw scores [N, 10], got {type(scores).__name__}; "
+                        f"compute them with {name} = scores_of(model, images)")
+    if scores.dim() != 2 or len(scores) == 0 or scores.shape[1] < 2 or not scores.is_floating_point():
+        raise ValueError(f"{who}: {name} must be raw scores of several images, floats shaped [N, classes] with N >= 1 "
+                         f"(e.g. [5000, 10]), got {scores.dtype} of shape {list(scores.shape)}; compute them with "
+                         f"{name} = scores_of(model, images) (not the predicted digits, not one image's [10])")
+    return finite_scores(scores.detach().float().cpu(), who)
+
+
 def matching_labels(images: object, labels: object, names: tuple[str, str] = ("images", "labels"), *,
                     optional: bool = False, non_empty: bool = False, one_device: bool = False) -> None:
     """Two tensors with one label per image (both None too, when ``optional``); optionally non-empty, on one device."""

@@ -4,14 +4,16 @@
 them, write atomically and refuse a wrong or damaged file with a message that says what to do.
 ``export_model`` writes a ``torch.export`` program that runs without this package. ``predict(model,
 image)`` brings any picture of a digit into MNIST form (``preprocess``, from course_utils.preprocess),
-runs a model on it and returns a Prediction that says what it did. (For the raw scores of a batch of
-MNIST images, use ``course_utils.training.scores_of``.)
+runs a model on it and returns a Prediction that says what it did; with a ``DigitThreshold`` (chosen on
+validation digits) it says "not a digit" for a picture the model reads unlike any digit it was trained on.
+(For the raw scores of a batch of MNIST images, use ``course_utils.training.scores_of``.)
 """
 from __future__ import annotations
 
 import contextlib
 import copy
 import logging
+import math
 import os
 import pickle
 import warnings
@@ -25,7 +27,8 @@ import torch
 from torch import nn
 
 from .atomic import atomic_write
-from ._validate import available_device, file_to_write, finite_scores, model_and_path, model_on_device, plain_data
+from ._validate import (available_device, file_to_write, finite_scores, model_and_path, model_on_device, number,
+                        one_of, plain_data, score_matrix)
 from .models import MLP, eval_mode
 from .preprocess import NoDigitFound, preprocess
 
@@ -85,21 +88,8 @@ def load_checkpoint(path: str | os.PathLike, model: nn.Module | None = None,
     arch, state = saved["architecture"], saved["state_dict"]
     if model is None:
         model = _build(arch, path).to(device)
-    elif arch is not None and architecture(model) != arch:
-        differ = [f"{k}: file {arch.get(k)!r}, your model {architecture(model).get(k)!r}"
-                  for k in sorted(set(arch) | set(architecture(model))) if arch.get(k) != architecture(model).get(k)]
-        fix = (f"build MLP(sizes={tuple(arch['sizes'])}, activation=nn.{arch['activation']}), or call "
-               "load_checkpoint(path) without a model to rebuild it" if arch.get("class") == "MLP"
-               else "build the model the checkpoint was saved from")
-        raise CheckpointError(f"{path} was saved from a different architecture ({'; '.join(differ)}). Fix: {fix}.")
-    mine = model.state_dict()
-    problems = [f"{k} missing from the file" for k in mine if k not in state]
-    problems += [f"{k} in the file but not in the model" for k in state if k not in mine]
-    problems += [f"{k} is {list(state[k].shape)} in the file but {list(mine[k].shape)} in the model"
-                 for k in state if k in mine and state[k].shape != mine[k].shape]
-    if problems:
-        raise CheckpointError(f"{path} does not fit this model: " + "; ".join(problems[:4])
-                              + ". Fix: build the model with the architecture the checkpoint was saved from.")
+    else:
+        check_fits(model, arch, state, path, "or call load_checkpoint(path) without a model to rebuild it")
     model.load_state_dict(state)
     return model
 
@@ -176,26 +166,131 @@ class Prediction:
         steps: what preprocessing did, in order.
         image: [1, 28, 28], what the model saw (None when no digit was found).
         message: why there is no prediction (empty when there is one).
+        scores: the model's ten raw scores (None when no digit was found).
+        rejected: True when a ``threshold`` said "not a digit": ``digit`` is then None, ``guess`` is what the
+            model would have answered.
     """
 
     probabilities: torch.Tensor | None
     steps: list[str] = field(default_factory=list)
     image: torch.Tensor | None = None  # [1, 28, 28]: what the model saw
     message: str = ""
+    scores: torch.Tensor | None = None  # [10]
+    rejected: bool = False
 
     @property
     def digit(self) -> int | None:
-        """The predicted digit (the most probable class), or None when no digit was found."""
+        """The predicted digit (the most probable class), or None when no digit was found or it was rejected."""
+        return None if self.rejected else self.guess
+
+    @property
+    def guess(self) -> int | None:
+        """The most probable class, even when a threshold rejected it (None when no digit was found)."""
         return None if self.probabilities is None else int(self.probabilities.argmax())
 
+    @property
+    def confidence(self) -> float | None:
+        """The largest of the ten probabilities (None when no digit was found)."""
+        return None if self.probabilities is None else self.probabilities.max().item()
+
+    @property
+    def energy(self) -> float | None:
+        """-logsumexp of the ten scores: low for pictures like the training digits (None without scores)."""
+        return None if self.scores is None else -torch.logsumexp(self.scores, dim=0).item()
+
     def __str__(self) -> str:
-        head = self.message or f"digit {self.digit} ({self.probabilities.max().item():.1%} probability)"
+        head = self.message or f"digit {self.digit} ({self.confidence:.1%} probability)"
         return head + "".join(f"\n  {i}. {s}" for i, s in enumerate(self.steps, 1))
+
+
+@dataclass(frozen=True)
+class DigitThreshold:
+    """When ``predict`` says "not a digit": a limit on the confidence or on the energy of the model's scores.
+
+    ``"confidence"`` is the largest softmax probability; a picture whose confidence is below the limit is
+    rejected. ``"energy"`` is -logsumexp of the ten scores, lower for pictures like the training digits; a
+    picture whose energy is above the limit is rejected. Choose the limit on validation digits with
+    ``DigitThreshold.choose``, which also records the share of them it rejects.
+
+    Attributes:
+        kind: "confidence" or "energy".
+        limit: the value that separates digits from the rest.
+        false_rejection: the share of the validation digits the limit rejects (None when not chosen on any).
+    """
+
+    kind: str
+    limit: float
+    false_rejection: float | None = None
+
+    def __post_init__(self) -> None:
+        one_of(self.kind, "kind", KINDS)
+        high = 1 if self.kind == "confidence" else None
+        object.__setattr__(self, "limit", number(self.limit, "limit", 0 if high else None, high,
+                                                 "a probability" if high else ""))
+        if self.false_rejection is not None:
+            object.__setattr__(self, "false_rejection", number(self.false_rejection, "false_rejection", 0, 1))
+
+    @classmethod
+    def choose(cls, scores: torch.Tensor, kind: str = "energy", false_rejection: float = 0.05) -> DigitThreshold:
+        """The limit that rejects ``false_rejection`` of the validation digits whose scores are given.
+
+        With n digits and k = floor(false_rejection * n), the limit is the (k+1)-th worst value, so the k worst
+        digits are rejected (fewer when several share the limit's value).
+
+        Args:
+            scores: the raw scores [N, 10] of real digits the model did not train on (a validation set).
+            kind: "confidence" or "energy".
+            false_rejection: the share of real digits you accept to lose, from 0 up to (not including) 1.
+        Returns:
+            The DigitThreshold, with the share it rejects of these digits in ``false_rejection``.
+        """
+        kind = one_of(kind, "kind", KINDS)
+        scores = score_matrix(scores, "DigitThreshold.choose")
+        rate = number(false_rejection, "false_rejection", 0, 1, "the share of real digits to reject")
+        if rate >= 1:
+            raise ValueError("false_rejection must be below 1: rejecting every real digit leaves no digit reader; "
+                             "pass e.g. false_rejection=0.05")
+        k = math.floor(rate * len(scores) + 1e-9)
+        values = cls(kind, 0.5).values(scores)                      # [N]
+        worst_first = values if kind == "confidence" else -values   # smaller = less like a digit
+        limit = worst_first.kthvalue(k + 1).values.item() * (1 if kind == "confidence" else -1)
+        rule = cls(kind, limit)
+        return cls(kind, limit, rule.rejects(scores).sum().item() / len(scores))
+
+    def values(self, scores: torch.Tensor) -> torch.Tensor:
+        """The confidence or energy of each row of scores [N, 10] -> [N] (a single [10] gives a single value)."""
+        scores = torch.as_tensor(scores).float()
+        if self.kind == "confidence":
+            return scores.softmax(dim=-1).amax(dim=-1)
+        return -torch.logsumexp(scores, dim=-1)
+
+    def rejects(self, scores: torch.Tensor) -> torch.Tensor:
+        """True for each row of scores [N, 10] (or for a single [10]) this threshold calls "not a digit"."""
+        values = self.values(scores)
+        return values < self.limit if self.kind == "confidence" else values > self.limit
+
+    def explain(self, value: float) -> str:
+        """Why a picture whose confidence or energy is ``value`` is rejected, in words."""
+        shown = (lambda v: f"{v:.1%}") if self.kind == "confidence" else (lambda v: f"{v:.2f}")  # noqa: E731
+        side = "below" if self.kind == "confidence" else "above"
+        return f"its {self.kind} {shown(value)} is {side} the limit {shown(self.limit)}{self._chosen()}"
+
+    def _chosen(self) -> str:
+        """How the limit was chosen, when it was chosen on validation digits."""
+        return "" if self.false_rejection is None else f" (which rejects {self.false_rejection:.1%} of validation digits)"
+
+    def __str__(self) -> str:
+        rule = (f"confidence below {self.limit:.1%}" if self.kind == "confidence"
+                else f"energy above {self.limit:.2f}")
+        return f"not a digit when {rule}{self._chosen()}"
+
+
+KINDS = ("confidence", "energy")
 
 
 @torch.no_grad()
 def predict(model: nn.Module, image: torch.Tensor | np.ndarray | PIL.Image.Image | str | os.PathLike,
-            device: torch.device | str = "cpu") -> Prediction:
+            device: torch.device | str = "cpu", threshold: float | DigitThreshold | None = None) -> Prediction:
     """The prediction for one picture of a digit: preprocess it into MNIST form, run the model, explain.
 
     Args:
@@ -203,11 +298,18 @@ def predict(model: nn.Module, image: torch.Tensor | np.ndarray | PIL.Image.Image
         image: one picture of a digit, of any size, as ``preprocess`` takes it: a tensor, numpy array or
             PIL image (0-1 or 0-255, grey or colour, light ink on dark or dark on light), or an image file's path.
         device: where the model's parameters are.
+        threshold: when to say "not a digit": a number is the least confidence to accept (0.9: reject a
+            picture read with less than 90 % probability); a DigitThreshold (``DigitThreshold.choose`` on
+            validation digits) a limit on the confidence or the energy. None accepts every picture with ink.
     Returns:
-        A Prediction: ``.digit``, ``.probabilities`` [10], the ``.steps`` preprocessing took and the
-        ``.image`` the model saw; ``print`` shows them. A picture with no digit gives digit None and a
-        message, not an error. (For the raw scores of a batch of MNIST images use ``training.scores_of``.)
+        A Prediction: ``.digit``, ``.probabilities`` [10], ``.scores`` [10], the ``.steps`` preprocessing took
+        and the ``.image`` the model saw; ``print`` shows them. A picture with no digit gives digit None and a
+        message, not an error; so does one the threshold rejects (``.rejected`` True, ``.guess`` the model's
+        answer). (For the raw scores of a batch of MNIST images use ``training.scores_of``.)
     """
+    if threshold is not None and not isinstance(threshold, DigitThreshold):
+        threshold = DigitThreshold("confidence", number(threshold, "threshold", 0, 1, "the least confidence to "
+                                                        "accept, e.g. threshold=0.9, or a DigitThreshold"))
     try:
         x, steps = preprocess(image)
     except NoDigitFound as err:
@@ -217,7 +319,12 @@ def predict(model: nn.Module, image: torch.Tensor | np.ndarray | PIL.Image.Image
     with contextlib.nullcontext() if exported else eval_mode(model):
         scores = model(x[None].to(device))[0].float().cpu()  # [1, 1, 28, 28] -> [10]
     finite_scores(scores[None], "predict")
-    return Prediction(torch.softmax(scores, dim=0), steps, x)
+    result = Prediction(torch.softmax(scores, dim=0), steps, x, scores=scores)
+    if threshold is not None and threshold.rejects(scores):
+        result.rejected = True
+        result.message = (f"Not a digit: {threshold.explain(threshold.values(scores).item())}. The model's best "
+                          f"guess would be {result.guess} ({result.confidence:.1%} probability).")
+    return result
 
 # ---------------------------------------------------------------- plumbing: what a checkpoint holds, reading one
 
@@ -250,13 +357,42 @@ def _quiet_torch() -> Iterator[None]:
             logger.setLevel(level)
 
 
-def _read(path: str | os.PathLike) -> dict[str, Any]:
-    """The checkpoint's contents (format, architecture, extra, state_dict), or an error that says what to do."""
+def check_fits(model: nn.Module, arch: dict[str, Any] | None, state: dict[str, torch.Tensor],
+               path: str | os.PathLike, rebuild: str = "") -> None:
+    """Refuse (CheckpointError) a stored architecture or state_dict that ``model`` cannot take, saying what differs."""
+    if arch is not None and architecture(model) != arch:
+        differ = [f"{k}: file {arch.get(k)!r}, your model {architecture(model).get(k)!r}"
+                  for k in sorted(set(arch) | set(architecture(model))) if arch.get(k) != architecture(model).get(k)]
+        fix = (f"build MLP(sizes={tuple(arch['sizes'])}, activation=nn.{arch['activation']}){', ' + rebuild if rebuild else ''}"
+               if arch.get("class") == "MLP" else "build the model the file was saved from")
+        raise CheckpointError(f"{path} was saved from a different architecture ({'; '.join(differ)}). Fix: {fix}.")
+    mine = model.state_dict()
+    problems = [f"{k} missing from the file" for k in mine if k not in state]
+    problems += [f"{k} in the file but not in the model" for k in state if k not in mine]
+    problems += [f"{k} is {list(state[k].shape)} in the file but {list(mine[k].shape)} in the model"
+                 for k in state if k in mine and state[k].shape != mine[k].shape]
+    if problems:
+        raise CheckpointError(f"{path} does not fit this model: " + "; ".join(problems[:4])
+                              + ". Fix: build the model with the architecture the file was saved from.")
+
+
+def load_weights_only(path: str | os.PathLike, writer: str = "save_checkpoint", what: str = "checkpoint",
+                      fix: str = "") -> Any:
+    """What a file written by torch.save holds, read with ``weights_only=True`` after its zip checksums pass.
+
+    Args:
+        writer: the function that writes such files, named in the messages.
+        what: what such a file is called in the messages.
+        fix: what to do when the file is damaged (by default: write it again with ``writer``).
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        CheckpointError: the file is damaged, or holds Python objects other than tensors and plain data.
+    """
     path = Path(path)
+    fix = fix or f"write it again with {writer}, or copy the file again"
     if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path.resolve()}; write one with save_checkpoint(model, {str(path)!r})")
-    damaged = (f"{path} is not a complete checkpoint: {{}}. Expected a file written by save_checkpoint (a zip "
-               "archive). Fix: save it again from the trained model, or copy the file again.")
+        raise FileNotFoundError(f"no file at {path.resolve()}; write one with {writer}(...)")
+    damaged = f"{path} is not a complete {what}: {{}}. Expected a file written by {writer} (a zip archive). Fix: {fix}."
     if not zipfile.is_zipfile(path):
         raise CheckpointError(damaged.format(f"it is {path.stat().st_size:,} bytes and has no zip directory "
                                              "(truncated, or not a PyTorch file)"))
@@ -265,13 +401,22 @@ def _read(path: str | os.PathLike) -> dict[str, Any]:
     if bad is not None:
         raise CheckpointError(damaged.format(f"the part {bad!r} fails its CRC checksum (bytes changed on disk)"))
     try:
-        saved = torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
-        raise CheckpointError(f"{path} holds Python objects, not just tensors (a whole model saved with "
-                              "torch.save(model)?); weights_only=True refuses to run code from a file. Fix: "
-                              "save with save_checkpoint(model, path), which stores the state_dict.") from err
+        raise CheckpointError(f"{path} holds Python objects, not just tensors and plain data (a whole model saved "
+                              "with torch.save(model)?); weights_only=True refuses to run code from a file. Fix: "
+                              f"save with {writer}, which stores state_dicts.") from err
     except (RuntimeError, OSError, EOFError, KeyError, ValueError) as err:
         raise CheckpointError(damaged.format(f"torch.load failed with {type(err).__name__}: {err}")) from err
+
+
+def _read(path: str | os.PathLike) -> dict[str, Any]:
+    """The checkpoint's contents (format, architecture, extra, state_dict), or an error that says what to do."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path.resolve()}; write one with save_checkpoint(model, {str(path)!r})")
+    saved = load_weights_only(path, "save_checkpoint", "checkpoint",
+                              "save it again from the trained model, or copy the file again")
     if isinstance(saved, dict) and saved.get("format") == FORMAT:
         return saved
     if isinstance(saved, dict) and saved and all(isinstance(v, torch.Tensor) for v in saved.values()):

@@ -8,8 +8,8 @@ import torch
 from torch import nn
 
 from course_utils import deploy
-from course_utils.deploy import (CheckpointError, checkpoint_info, export_model, load_checkpoint, load_exported,
-                                 predict, save_checkpoint)
+from course_utils.deploy import (CheckpointError, DigitThreshold, checkpoint_info, export_model, load_checkpoint,
+                                 load_exported, predict, save_checkpoint)
 from course_utils.mnist_files import MnistUnavailable
 from course_utils.models import MLP
 
@@ -339,3 +339,72 @@ def test_predict_refuses_nan_scores():
     with pytest.raises(ValueError, match=r"predict: the model gave NaN or infinite scores for 1 of 1 image\(s\).*"
                                          r"a training run whose loss became NaN"):
         predict(net, digit())
+
+
+class Fixed(nn.Module):
+    """A 'model' that answers every picture with the same ten scores."""
+
+    def __init__(self, scores):
+        super().__init__()
+        self.register_buffer("scores", torch.tensor(scores, dtype=torch.float32))
+
+    def forward(self, x):
+        return self.scores.expand(len(x), -1)
+
+
+SURE = [8.0] + [0.0] * 9       # confidence 0.9 (e^8 / (e^8 + 9)), energy -8.0011
+UNSURE = [1.0] + [0.0] * 9     # confidence 0.232, energy -2.4612
+
+
+def test_choose_rejects_the_requested_share_of_validation_digits():
+    scores = torch.zeros(100, 10)
+    scores[:, 0] = torch.arange(100.0) / 10                     # every row a different confidence and energy
+    for kind in ("confidence", "energy"):
+        rule = DigitThreshold.choose(scores, kind, false_rejection=0.05)
+        assert rule.rejects(scores).sum() == 5 and rule.false_rejection == 0.05
+        assert rule.rejects(scores)[:5].all(), "the five least digit-like rows are the ones rejected"
+        assert DigitThreshold.choose(scores, kind, 0).rejects(scores).sum() == 0
+        assert DigitThreshold.choose(scores, kind, 0.999).rejects(scores).sum() == 99
+    energy = DigitThreshold.choose(scores, "energy", 0.05)
+    assert energy.limit == pytest.approx(-torch.logsumexp(scores[5], 0).item())
+    assert str(energy) == f"not a digit when energy above {energy.limit:.2f} (which rejects 5.0% of validation digits)"
+    tied = torch.zeros(10, 10)                                  # all alike: nothing can be told apart
+    assert DigitThreshold.choose(tied, "confidence", 0.3).false_rejection == 0
+
+
+def test_predict_says_not_a_digit_below_the_threshold():
+    sure, unsure = predict(Fixed(SURE), digit()), predict(Fixed(UNSURE), digit())
+    assert sure.digit == unsure.digit == 0 and not unsure.rejected          # without a threshold: an answer
+    assert unsure.confidence == pytest.approx(0.2320, abs=1e-4) and unsure.energy == pytest.approx(-2.4612, abs=1e-4)
+    rejected = predict(Fixed(UNSURE), digit(), threshold=0.5)
+    assert rejected.rejected and rejected.digit is None and rejected.guess == 0
+    assert rejected.probabilities is not None and rejected.image.shape == (1, 28, 28)
+    assert str(rejected).startswith("Not a digit: its confidence 23.2% is below the limit 50.0%. "
+                                    "The model's best guess would be 0 (23.2% probability).")
+    assert predict(Fixed(SURE), digit(), threshold=0.5).digit == 0
+    energy = DigitThreshold("energy", -5.0, 0.05)
+    assert predict(Fixed(SURE), digit(), threshold=energy).digit == 0
+    said = str(predict(Fixed(UNSURE), digit(), threshold=energy))
+    assert said.startswith("Not a digit: its energy -2.46 is above the limit -5.00 (which rejects 5.0% of validation "
+                           "digits). The model's best guess would be 0")
+    blank = predict(Fixed(SURE), np.zeros((28, 28)), threshold=0.5)           # no ink: still 'no digit found'
+    assert blank.digit is None and not blank.rejected and "No digit found" in blank.message
+
+
+def test_threshold_arguments_are_checked():
+    with pytest.raises(ValueError, match=r"threshold must be between 0 and 1 \(the least confidence to accept"):
+        predict(Fixed(SURE), digit(), threshold=90)
+    with pytest.raises(TypeError, match="threshold must be a number"):
+        predict(Fixed(SURE), digit(), threshold="high")
+    with pytest.raises(ValueError, match="kind must be one of 'confidence' or 'energy', got 'softmax'"):
+        DigitThreshold("softmax", 0.5)
+    with pytest.raises(ValueError, match=r"limit must be between 0 and 1 \(a probability\)"):
+        DigitThreshold("confidence", 1.5)
+    with pytest.raises(ValueError, match="false_rejection must be below 1"):
+        DigitThreshold.choose(torch.zeros(4, 10), "energy", 1)
+    with pytest.raises(ValueError, match=r"scores must be raw scores of several images.*got torch.int64 of shape \[4\]"):
+        DigitThreshold.choose(torch.tensor([1, 2, 3, 4]), "energy")
+    with pytest.raises(TypeError, match=r"scores must be a torch.Tensor.*scores_of\(model, images\)"):
+        DigitThreshold.choose([[0.1] * 10], "confidence")
+    with pytest.raises(ValueError, match="NaN or infinite scores"):
+        DigitThreshold.choose(torch.full((3, 10), float("nan")), "confidence")

@@ -403,3 +403,15 @@ def test_activation_class_takes_classes_and_refuses_names_as_mlp_does():
     assert str(from_rule.value) == str(from_mlp.value)            # the same friendly message, word for word
     with pytest.raises(ValueError, match="one of nn.Sigmoid, nn.Tanh or nn.ReLU, got nn.GELU"):
         activation_class(nn.GELU, options)
+
+
+def test_score_matrix():
+    scores = torch.randn(3, 10, dtype=torch.float64)
+    assert v.score_matrix(scores, "f").dtype == torch.float32 and v.score_matrix(scores, "f").shape == (3, 10)
+    with pytest.raises(TypeError, match=r"f: scores must be a torch.Tensor .*scores = scores_of\(model, images\)"):
+        v.score_matrix([[0.0] * 10], "f")
+    for bad in (torch.zeros(10), torch.zeros(0, 10), torch.zeros(4, 1), torch.zeros(4, 10, dtype=torch.long)):
+        with pytest.raises(ValueError, match=r"f: scores must be raw scores of several images, floats shaped"):
+            v.score_matrix(bad, "f")
+    with pytest.raises(ValueError, match="NaN or infinite scores for 1 of 2"):
+        v.score_matrix(torch.tensor([[0.0, 1.0], [float("inf"), 0.0]]), "f")
