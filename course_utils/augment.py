@@ -44,7 +44,7 @@ class RandomShift:
     def __init__(self, max_shift: int = 2, generator: torch.Generator | None = None) -> None:
         self.max_shift = non_negative_int(max_shift, "max_shift", "pixels")
         self.generator = restartable(torch.Generator().manual_seed(0) if generator is None
-                                     else cpu_generator(generator))
+                                     else cpu_generator(generator), owner=self)
 
     def __repr__(self) -> str:
         return f"RandomShift(max_shift={self.max_shift})"

@@ -79,7 +79,7 @@ class TensorBatches:
         self.images, self.labels = images, labels
         self.batch_size, self.shuffle, self.drop_last = positive_int(batch_size, "batch_size"), shuffle, drop_last
         self.generator = restartable(torch.Generator().manual_seed(0) if generator is None
-                                     else cpu_generator(generator))
+                                     else cpu_generator(generator), owner=self)
 
     def __len__(self) -> int:
         """Batches per epoch."""

@@ -62,27 +62,29 @@ def seed_everything(seed: int) -> torch.Generator:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
-    for generator, state in list(_STARTS.items()):
+    for generator, state in list(_STARTS.values()):
         generator.set_state(state)
     return torch.Generator().manual_seed(seed)
 
 
-def restartable(generator: torch.Generator) -> torch.Generator:
+def restartable(generator: torch.Generator, owner: object) -> torch.Generator:
     """``generator``, noted with its current state so that ``seed_everything`` can put it back there.
 
     TensorBatches and RandomShift call this on the generator they draw from when they are made; a generator
-    noted before keeps its first state. Generators are held weakly: noting one never keeps it alive.
+    another living object noted before keeps the state it had then. The note lives as long as ``owner`` (the
+    object that draws from the generator): owners are held weakly, so noting never keeps anything alive
+    (a torch.Generator itself cannot be held weakly in every torch version).
 
     Returns:
         ``generator`` itself.
     """
-    if generator not in _STARTS:
-        _STARTS[generator] = generator.get_state()
+    earlier = next((state for noted, state in list(_STARTS.values()) if noted is generator), None)
+    _STARTS[owner] = (generator, generator.get_state() if earlier is None else earlier)
     return generator
 
 
-# the generators restartable() noted, with the state each had then; an entry goes when its generator does
-_STARTS: weakref.WeakKeyDictionary[torch.Generator, torch.Tensor] = weakref.WeakKeyDictionary()
+# owner -> (the generator it draws from, that generator's state when first noted); an entry goes with its owner
+_STARTS: weakref.WeakKeyDictionary[object, tuple[torch.Generator, torch.Tensor]] = weakref.WeakKeyDictionary()
 
 
 def versions() -> dict[str, str]:

@@ -111,3 +111,29 @@ def test_a_generator_shared_by_two_objects_goes_back_to_where_the_first_found_it
     RandomShift(1, generator=shared)                                         # made after the generator moved on
     env.seed_everything(0)
     assert torch.equal(shared.get_state(), start)
+
+
+def test_generators_that_cannot_be_held_weakly_are_noted_through_their_owner():
+    """torch.Generator cannot be weakly referenced in some torch versions (2.11, Colab's): note it anyway."""
+    from course_utils.env import restartable, seed_everything
+
+    class StrongOnly:  # no __weakref__ slot, like torch._C.Generator there
+        __slots__ = ("state",)
+
+        def __init__(self):
+            self.state = torch.tensor([1])
+
+        def get_state(self):
+            return self.state.clone()
+
+        def set_state(self, state):
+            self.state = state
+
+    class Owner:
+        pass
+
+    generator, owner = StrongOnly(), Owner()
+    assert restartable(generator, owner=owner) is generator
+    generator.state = torch.tensor([7])
+    seed_everything(0)
+    assert generator.state.tolist() == [1]
