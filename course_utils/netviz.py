@@ -194,7 +194,7 @@ def network_explorer(model: MLP, images: torch.Tensor, labels: torch.Tensor | No
 
     The drawing for ``index`` is always made first as an ordinary figure, so a notebook run
     headless (CI, GitHub's viewer) shows it. With ``interactive`` and ipywidgets installed, a slider
-    and a "next mistake" button follow; the drawing for the picked image appears below them.
+    and a "next mistake" button follow, and they redraw that one drawing in place for the picked image.
 
     Args:
         model: the course's MLP taking 784 inputs, no layer wider than 32 neurons.

@@ -265,9 +265,9 @@ plt.show()
 # * the menu next to them swaps the sigmoid for tanh or ReLU (in code, as everywhere in the
 #   course, an activation is its `torch.nn` class: `neuron_explorer(activation=nn.Tanh)`).
 #
-# The first plot is drawn for the starting values and stays as it is, so there is something to
-# compare with; the sliders and the plot they redraw appear below it. (Viewed on GitHub, only the
-# first plot appears.)
+# The plot is drawn for the starting values, and the sliders below it redraw that same plot in
+# place as you move them. (Viewed on GitHub or run without a live kernel, the plot shows the
+# starting values and the controls do not appear.)
 
 # %% tags=["nbval-ignore-output"]
 explorer = neuron_explorer(w=1.0, b=0.0)
