@@ -58,6 +58,7 @@ if "google.colab" in sys.modules:
 # | 09 | Dense vs CNN | the guide's comparison table, measured; shifted digits; filters |
 # | 10 | Inside the network | what the hidden neurons respond to |
 # | 11 | Experiments | widths, depths, activations, optimisers, learning-rate schedules |
+# | 12 | Overfitting and its cures | a network that memorises 1,000 images; early stopping, weight decay, dropout, augmentation, more data |
 # | 13 | ML engineering | validation, cross-validation, saving, exporting, draw your own digit |
 #
 # Each chapter stands alone: an instructor can assign any one of them, and it trains whatever it
