@@ -29,7 +29,7 @@ help:
 	@echo "make test-nbgrader nbgrader itself grades every chapter: generate_assignment, then autograde solved/unsolved/one solved"
 	@echo "make lab           JupyterLab on notebooks/"
 	@echo "make notebooks     re-execute notebooks in place (refresh committed outputs); NB=03 for one"
-	@echo "make student       rebuild the student editions in student/"
+	@echo "make student       rebuild the student editions in student/ (and the exercise table in INSTRUCTORS.md)"
 	@echo "make colab         rewrite badges and Colab setup cells from [tool.course] in pyproject.toml"
 	@echo "make bench         time one training epoch per data path on this machine into bench/results.md"
 	@echo "make venv data     the environment (.venv, exact pins) and verified MNIST (data/)"
@@ -190,9 +190,12 @@ test-browser: venv data $(COLAB_STAMP) $(BROWSER_STAMP)
 notebooks: venv data
 	$(PY) -m tools.authoring refresh $(NB)
 	$(PY) -m tools.authoring student
+	$(PY) -m tools.grading table --write
 
+# The student editions, and the table of every chapter's exercises in INSTRUCTORS.md.
 student: venv
 	$(PY) -m tools.authoring student
+	$(PY) -m tools.grading table --write
 
 colab: venv
 	$(PY) -m tools.authoring colab

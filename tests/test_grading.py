@@ -191,8 +191,11 @@ def test_roundtrip_expectations():
         result(free_points, GOOD_ERRORS), "check-a"))
     broken_cell = {**GOOD_ERRORS, "release": [*GOOD_ERRORS["release"], "cell-12: NameError"]}
     assert grading.roundtrip_problems(result(GOOD, broken_cell), "check-a") == ["release: cell cell-12 raised NameError"]
-    wrong_error = {**GOOD_ERRORS, "onesolved": ["check-b: NameError"]}
-    assert "onesolved: cell check-b raised NameError" in grading.roundtrip_problems(result(GOOD, wrong_error), "check-a")
+    stub_called = {**GOOD_ERRORS, "onesolved": ["check-b: NotImplementedError"]}
+    assert grading.roundtrip_problems(result(GOOD, stub_called), "check-a") == []
+    solved_but_raising = {**GOOD_ERRORS, "onesolved": ["check-a: AssertionError", "check-b: AssertionError"]}
+    assert "onesolved: cell check-a raised AssertionError" in grading.roundtrip_problems(
+        result(GOOD, solved_but_raising), "check-a")
     silent = {**GOOD_ERRORS, "release": ["check-a: AssertionError"]}
     assert grading.roundtrip_problems(result(GOOD, silent), "check-a") == ["release: the failing check check-b did not raise"]
 
