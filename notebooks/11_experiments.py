@@ -1,10 +1,3 @@
-# ---
-# jupyter:
-#   accelerator: GPU
-#   colab:
-#     gpuType: T4
-# ---
-
 # %% [markdown]
 # # 11 · Experiments: the guide's next steps, measured
 #
@@ -21,14 +14,55 @@
 # different seeds to see how much of a difference is luck.
 
 # %% tags=["colab-setup"]
-# Colab only: install the course's helper package, course_utils, from GitHub.
-# Locally (after `make venv`) it is already installed and this cell does nothing.
-import subprocess
+# Colab only: install course_utils, the course's helpers, as they were when this notebook was written,
+# and any of their dependencies this runtime lacks; nothing Colab ships is upgraded or replaced.
+# Anywhere else (a local clone after `make venv`) this cell does nothing.
 import sys
 
+
+def install_course_utils():
+    import json
+    import subprocess
+    from importlib import invalidate_caches, metadata
+
+    commit = "0c46e907a650a26d64f2cb774f383af2bfb632a4"  # the exact version this notebook was written for
+    url = "git+https://github.com/nn-from-pixels/mnist-course@" + commit
+    needs = {  # course_utils' dependencies, all preinstalled on Colab
+        "torch": ">=2.0",
+        "torchvision": ">=0.15",
+        "numpy": ">=1.24",
+        "matplotlib": ">=3.7",
+        "tqdm": ">=4.60",
+        "ipywidgets": ">=7.6",
+        "anywidget": ">=0.9",
+    }
+
+    def installed(name):
+        try:
+            return metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            return None
+
+    def pip_install(*args):
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *args], check=True)
+        invalidate_caches()
+
+    course = installed("course-utils")
+    origin = json.loads(course and course.read_text("direct_url.json") or "{}")
+    if origin.get("vcs_info", {}).get("commit_id") != commit:
+        if "course_utils" in sys.modules:
+            raise RuntimeError("This session already imported another version of course_utils. Restart it "
+                               "(Runtime > Restart session), then run this notebook again from the top.")
+        print(f"Installing course_utils {commit[:7]} from GitHub")
+        pip_install("--no-deps", "--force-reinstall", url)
+    missing = [name + version for name, version in needs.items() if installed(name) is None]
+    if missing:
+        print("Installing what this runtime lacks:", ", ".join(missing))
+        pip_install(*missing)
+
+
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
-                    "git+https://github.com/nn-from-pixels/mnist-course@main"], check=True)
+    install_course_utils()
 
 # %% tags=["nbval-ignore-output"]
 import math
