@@ -3,6 +3,8 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/00_start_here.ipynb)
 #
+# *Runs in about 6 seconds on a 2-core CPU (measured; INSTRUCTORS.md lists every chapter). A GPU would not speed it up much, so it asks Colab for none.*
+#
 # This course builds a neural network that reads handwritten digits, starting from raw pixels.
 # The first network has the shape 3Blue1Brown uses in his video series: 784 inputs (one per
 # pixel), two hidden layers of 16 sigmoid neurons, and 10 outputs (one per digit). Along the way
@@ -69,9 +71,10 @@ if "google.colab" in sys.modules:
 #
 # **Google Colab (recommended).** Click the "Open in Colab" badge at the top of any chapter. The
 # first code cell (the one above) installs `course_utils`, the course's small helper package,
-# and does nothing anywhere else. Chapters that train networks ask Colab for a GPU themselves; if
-# a notebook reports `cpu`, choose *Runtime → Change runtime type → T4 GPU* and run all cells
-# again. Everything also runs on a CPU: each chapter is sized to finish in a few minutes there.
+# and does nothing anywhere else. Only chapter 09, whose CNNs a GPU speeds up, asks Colab for a GPU
+# runtime itself; every other chapter is sized for a CPU and says in its header how long it takes
+# there. If you want a GPU anyway, choose *Runtime → Change runtime type → T4 GPU* and run all
+# cells again.
 #
 # **Your own machine.** Clone the repository, then:
 #

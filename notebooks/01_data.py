@@ -3,6 +3,8 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/01_data.ipynb)
 #
+# *Runs in about 15 seconds on a 2-core CPU (measured; INSTRUCTORS.md lists every chapter). A GPU would not speed it up much, so it asks Colab for none.*
+#
 # Before any neuron, the data. MNIST is 70,000 greyscale pictures of handwritten digits, 28×28
 # pixels each, split into 60,000 for training and 10,000 for testing. In this chapter you load
 # it, look at it, turn it into tensors, cut it into mini-batches, and measure two things the

@@ -3,6 +3,8 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/02_activations.ipynb)
 #
+# *Runs in about 10 seconds on a 2-core CPU (measured; INSTRUCTORS.md lists every chapter). A GPU would not speed it up much, so it asks Colab for none.*
+#
 # The network this course builds has three layers of neurons, and between them sits a small
 # function, the *sigmoid*. This chapter shows why it is there. First you watch three linear
 # layers collapse into one, on real MNIST images, to within rounding error. Then you put sigmoids

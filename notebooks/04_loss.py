@@ -3,6 +3,8 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/04_loss.ipynb)
 #
+# *Runs in about 15 seconds on a 2-core CPU (measured; INSTRUCTORS.md lists every chapter). A GPU would not speed it up much, so it asks Colab for none.*
+#
 # To learn, the network needs a single number that says how badly it is doing, one that gets
 # smaller as its answers get better. For classification that number is the *cross-entropy loss*.
 # You start from the cost 3Blue1Brown uses, squared error, and measure why classifiers do not

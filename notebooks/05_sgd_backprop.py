@@ -3,6 +3,8 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/05_sgd_backprop.ipynb)
 #
+# *Runs in about 15 seconds on a 2-core CPU (measured; INSTRUCTORS.md lists every chapter). A GPU would not speed it up much, so it asks Colab for none.*
+#
 # The loss (chapter 04) says how wrong the network is. Its *gradient* says, for each of the
 # network's 13,002 weights and biases, which way and how steeply the loss changes when that
 # number moves.

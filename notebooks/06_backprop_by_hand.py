@@ -3,6 +3,8 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/06_backprop_by_hand.ipynb)
 #
+# *Runs in about 25 seconds on a 2-core CPU (measured; INSTRUCTORS.md lists every chapter). A GPU would not speed it up much, so it asks Colab for none.*
+#
 # Chapter 05 let `loss.backward()` fill in 13,002 gradients and checked them against brute-force
 # slopes. This chapter opens the box. Following 3Blue1Brown's third and fourth videos, you will
 # see what one training image *asks* of the ten outputs and of every neuron behind them, follow

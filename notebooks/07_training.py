@@ -3,6 +3,8 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/07_training.ipynb)
 #
+# *Runs in about 30 seconds on a 2-core CPU (measured; INSTRUCTORS.md lists every chapter). A GPU would not speed it up much, so it asks Colab for none.*
+#
 # Chapter 05 took single gradient steps. Repeat them for every mini-batch of the training set,
 # epoch after epoch, and you have training. In this chapter you write the learning guide's
 # training loop out in full and run it on all 60,000 training images, then do the same training

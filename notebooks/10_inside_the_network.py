@@ -3,6 +3,8 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/10_inside_the_network.ipynb)
 #
+# *Runs in about 10 seconds on a 2-core CPU (measured; INSTRUCTORS.md lists every chapter). A GPU would not speed it up much, so it asks Colab for none.*
+#
 # The learning guide tells 3Blue1Brown's story about the hidden layers: the first one finds edges,
 # the second combines them into loops and lines, the last one reads off the digit. A few paragraphs
 # later it admits that nobody told the network to do this, and that we can't be sure it does. It

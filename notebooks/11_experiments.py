@@ -3,6 +3,8 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/11_experiments.ipynb)
 #
+# *Runs in about 50 seconds on a 2-core CPU (measured; INSTRUCTORS.md lists every chapter). A GPU would not speed it up much, so it asks Colab for none.*
+#
 # The learning guide ends with a to-do list: try other learning rates, wider layers
 # (`[784, 32, 32, 10]`, `[784, 64, 32, 10]`), a deeper network (`[784, 16, 16, 16, 10]`), ReLU
 # instead of sigmoid, Adam instead of SGD, and a learning-rate schedule. This chapter does all of

@@ -3,6 +3,8 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/12_overfitting.ipynb)
 #
+# *Runs in about 35 seconds on a 2-core CPU (measured; INSTRUCTORS.md lists every chapter). A GPU would not speed it up much, so it asks Colab for none.*
+#
 # The networks so far learned from all 60,000 training images, and the one chapter 08 measured
 # scored about as well on the test images as on its own training images. This chapter builds the
 # opposite case on purpose: a wide network with 269 parameters for every training image it gets.

@@ -3,6 +3,8 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/nn-from-pixels/mnist-course/blob/main/notebooks/13_ml_engineering.ipynb)
 #
+# *Runs in about 20 seconds on a 2-core CPU (measured; INSTRUCTORS.md lists every chapter). A GPU would not speed it up much, so it asks Colab for none.*
+#
 # The learning guide ends with "Path 3: ML Engineering Skills", three bullet points and no code:
 # saving and loading models for deployment, hyperparameter tuning with validation, and
 # cross-validation. This chapter does all three, then takes the last step the guide only names:
