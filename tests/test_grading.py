@@ -171,6 +171,7 @@ def test_every_chapter_has_an_edition_with_a_check_per_exercise():
 
 
 def result(scores, errors, tests=("check-a", "check-b")):
+    """A chapter's round trip with these points per student and raising cells."""
     trip = grading.RoundTrip("99_test", tests=dict.fromkeys(tests, 1.0))
     trip.scores = {s: {"score": sum(cells.values()), "max_score": float(len(tests)), "cells": cells}
                    for s, cells in scores.items()}
@@ -180,8 +181,8 @@ def result(scores, errors, tests=("check-a", "check-b")):
 
 GOOD = {"solution": {"check-a": 1.0, "check-b": 1.0}, "release": {"check-a": 0.0, "check-b": 0.0},
         "onesolved": {"check-a": 1.0, "check-b": 0.0}}
-GOOD_ERRORS = {"solution": [], "release": ["check-a: AssertionError", "check-b: AssertionError"],
-               "onesolved": ["check-b: AssertionError"]}
+GOOD_ERRORS = {"solution": [], "release": ["check-a: AssertionError: ❌ a(1): ...", "check-b: AssertionError: 📝 b ..."],
+               "onesolved": ["check-b: AssertionError: 📝 b ..."]}
 
 
 def test_roundtrip_expectations():
@@ -189,14 +190,15 @@ def test_roundtrip_expectations():
     free_points = {**GOOD, "release": {"check-a": 1.0, "check-b": 0.0}}
     assert any("release: check-a scored 1.0" in p for p in grading.roundtrip_problems(
         result(free_points, GOOD_ERRORS), "check-a"))
-    broken_cell = {**GOOD_ERRORS, "release": [*GOOD_ERRORS["release"], "cell-12: NameError"]}
-    assert grading.roundtrip_problems(result(GOOD, broken_cell), "check-a") == ["release: cell cell-12 raised NameError"]
-    stub_called = {**GOOD_ERRORS, "onesolved": ["check-b: NotImplementedError"]}
+    broken_cell = {**GOOD_ERRORS, "release": [*GOOD_ERRORS["release"], "cell-12: NameError: name 'x' is not defined"]}
+    assert grading.roundtrip_problems(result(GOOD, broken_cell), "check-a") == [
+        "release: cell cell-12 raised NameError: name 'x' is not defined"]
+    stub_called = {**GOOD_ERRORS, "onesolved": ["check-b: NotImplementedError: "]}
     assert grading.roundtrip_problems(result(GOOD, stub_called), "check-a") == []
-    solved_but_raising = {**GOOD_ERRORS, "onesolved": ["check-a: AssertionError", "check-b: AssertionError"]}
-    assert "onesolved: cell check-a raised AssertionError" in grading.roundtrip_problems(
+    solved_but_raising = {**GOOD_ERRORS, "onesolved": ["check-a: AssertionError: x", "check-b: AssertionError: y"]}
+    assert "onesolved: cell check-a raised AssertionError: x" in grading.roundtrip_problems(
         result(GOOD, solved_but_raising), "check-a")
-    silent = {**GOOD_ERRORS, "release": ["check-a: AssertionError"]}
+    silent = {**GOOD_ERRORS, "release": ["check-a: AssertionError: x"]}
     assert grading.roundtrip_problems(result(GOOD, silent), "check-a") == ["release: the failing check check-b did not raise"]
 
 
@@ -218,3 +220,15 @@ def test_nbgrader_is_for_instructors_only():
         assert "nbgrader" not in path.read_text().lower(), path
     dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     assert not any("nbgrader" in d.lower() for d in dependencies)
+
+
+def test_raising_cells_name_the_cell_the_error_and_its_first_line():
+    from nbformat.v4 import new_output
+
+    nb = new_notebook(cells=[
+        new_code_cell("check()", metadata={"nbgrader": {"grade_id": "check-a"}},
+                      outputs=[new_output("error", ename="AssertionError", evalue="❌ a(1): expected 2\n   Hint: x",
+                                          traceback=[])]),
+        new_code_cell("print(1)", outputs=[new_output("stream", name="stdout", text="1\n")]),
+        new_code_cell("stub()", outputs=[new_output("error", ename="NotImplementedError", evalue="", traceback=[])])])
+    assert grading._raising_cells(nb) == ["check-a: AssertionError: ❌ a(1): expected 2", "2: NotImplementedError: "]

@@ -56,7 +56,8 @@ NOTE = ("> **Graded edition.** Write the body of each exercise's function where 
         "(replace the `raise NotImplementedError()` line), then run the check cell under it: the checks are "
         "the tests your points come from. The other cells are read-only.")
 # Longest chapters first, so that two parallel jobs end close together (measured by `make test-nbgrader`).
-SLOWEST_FIRST = ("dense_vs_cnn", "ml_engineering", "evaluation", "training", "experiments", "overfitting")
+SLOWEST_FIRST = ("dense_vs_cnn", "experiments", "evaluation", "ml_engineering", "training", "backprop_by_hand",
+                 "overfitting", "data")
 STUDENTS = ("solution", "release", "onesolved")  # every exercise solved, none, the first only
 
 CONFIG = f'''"""nbgrader configuration of the course (written by `make nbgrader`; INSTRUCTORS.md says how to use it)."""
@@ -320,7 +321,7 @@ class RoundTrip:
     chapter: str
     tests: dict[str, float] = field(default_factory=dict)  # grade id of each test cell -> its points
     scores: dict[str, dict] = field(default_factory=dict)  # student -> {"score", "max_score", "cells"}
-    errors: dict[str, list[str]] = field(default_factory=dict)  # student -> "grade_id: ename" of each raising cell
+    errors: dict[str, list[str]] = field(default_factory=dict)  # student -> "grade_id: ename: message" per raising cell
     seconds: dict[str, float] = field(default_factory=dict)  # step -> seconds
     problems: list[str] = field(default_factory=list)
     log: Path | None = None
@@ -436,17 +437,18 @@ def roundtrip_problems(result: RoundTrip, first_test: str) -> list[str]:
                             f"{sum(expected[student].values()):g}")
         failing = {g for g, p in expected[student].items() if p == 0}
         for error in result.errors.get(student, []):
-            grade_id, ename = error.split(": ", 1)
+            grade_id, raised = error.split(": ", 1)
             if grade_id not in failing:
-                problems.append(f"{student}: cell {grade_id} raised {ename}")
+                problems.append(f"{student}: cell {grade_id} raised {raised}")
         raised = {e.split(": ", 1)[0] for e in result.errors.get(student, [])}
         problems += [f"{student}: the failing check {g} did not raise" for g in sorted(failing - raised)]
     return problems
 
 
 def _raising_cells(nb: NotebookNode) -> list[str]:
-    """ "grade_id: ename" for every cell of an executed notebook with an error output."""
-    return [f"{cell.metadata.get('nbgrader', {}).get('grade_id', i)}: {output.ename}"
+    """ "grade_id: ename: message" (the message's first line) for every cell of an executed notebook with an error."""
+    return [f"{cell.metadata.get('nbgrader', {}).get('grade_id', i)}: {output.ename}: "
+            f"{(output.get('evalue') or '').splitlines()[0][:200] if output.get('evalue') else ''}"
             for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
             for output in cell.get("outputs", []) if output.output_type == "error"]
 
