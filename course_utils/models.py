@@ -1,4 +1,4 @@
-"""The course's networks: MLP (3Blue1Brown's 784-16-16-10), SimpleCNN (the guide's) and AdvancedCNN.
+"""The course's networks: MLP (3Blue1Brown's 784-16-16-10), SimpleCNN (the guide's), AdvancedCNN and FastCNN.
 
 An activation is always named by its torch.nn class, ``activation=nn.Sigmoid`` (or ``nn.Tanh``,
 ``nn.ReLU``), here as in ``fit_seeds`` and the neuron explorer. At the bottom: ``eval_mode`` and
@@ -8,12 +8,13 @@ came in.
 from __future__ import annotations
 
 import contextlib
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 
 import torch
 from torch import nn
 
-from ._validate import activation_module, image_batch, layer_sizes
+from ._validate import activation_module, boolean, image_batch, layer_sizes
 
 
 class MLP(nn.Module):
@@ -118,6 +119,65 @@ class AdvancedCNN(nn.Module):
         x = self.pool(self.block1(x))                   # [B, 1, 28, 28] -> [B, 16, 14, 14]
         x = self.pool(self.block3(self.block2(x)))      # -> [B, 32, 14, 14] -> [B, 32, 7, 7]
         x = self.pool(self.block4(x))                   # -> [B, 64, 7, 7] -> [B, 64, 3, 3]
+        x = torch.flatten(x, start_dim=1)               # -> [B, 576]
+        return self.fc(x)                               # -> [B, 10]
+
+
+def fast_block(n_in: int, n_out: int, pool: bool, batch_norm: bool = True) -> nn.Sequential:
+    """3x3 convolution (size-preserving) -> 2x2 max-pool (when ``pool``) -> batch normalisation -> ReLU.
+
+    Pooling straight after the convolution lets batch normalisation and ReLU work on maps a quarter of
+    the size. The parts are named (``block.conv``, ``block.norm``); without batch normalisation ``norm``
+    is an ``nn.Identity`` and the convolution gets its bias back.
+    """
+    parts = [("conv", nn.Conv2d(n_in, n_out, kernel_size=3, padding=1, bias=not batch_norm))]
+    if pool:
+        parts.append(("pool", nn.MaxPool2d(2)))
+    parts += [("norm", nn.BatchNorm2d(n_out) if batch_norm else nn.Identity()), ("relu", nn.ReLU())]
+    return nn.Sequential(OrderedDict(parts))
+
+
+class FastCNN(nn.Module):
+    """A CNN shaped to train fast on a CPU: pool early, convolve more where the maps are small.
+
+    28x28 -> block1 (pool) -> 14x14 -> block2 (pool) -> 7x7 -> block3 -> block4 (pool) -> 3x3 -> block5 ->
+    flatten -> dense -> 10 scores. A 3x3 convolution costs in proportion to the number of positions it
+    visits, so this network spends one cheap convolution on the 28x28 image and puts its other four on
+    14x14, 7x7 and 3x3 maps; each block pools right after its convolution (``fast_block``), so batch
+    normalisation and ReLU run on the smaller maps too. Chapter 09 trains it with a one-cycle schedule,
+    label smoothing and random shifts.
+
+    Args:
+        channels: the number of filters (c1, c2, c3): c1 in block1, c2 in blocks 2 and 3, c3 in blocks 4 and 5.
+        batch_norm: False builds the same network without batch normalisation (every convolution then has
+            a bias), to measure what batch normalisation does.
+    """
+
+    def __init__(self, channels: tuple[int, int, int] = (16, 32, 64), batch_norm: bool = True):
+        super().__init__()
+        sizes = layer_sizes(channels, "channels")
+        if len(sizes) != 3:
+            raise ValueError(f"channels must be three positive ints (c1, c2, c3), e.g. (16, 32, 64); got {channels!r}")
+        c1, c2, c3 = sizes
+        self.batch_norm = boolean(batch_norm, "batch_norm", "with or without batch normalisation")
+        self.block1 = fast_block(1, c1, pool=True, batch_norm=batch_norm)
+        self.block2 = fast_block(c1, c2, pool=True, batch_norm=batch_norm)
+        self.block3 = fast_block(c2, c2, pool=False, batch_norm=batch_norm)
+        self.block4 = fast_block(c2, c3, pool=True, batch_norm=batch_norm)
+        self.block5 = fast_block(c3, c3, pool=False, batch_norm=batch_norm)
+        self.fc = nn.Linear(c3 * 3 * 3, 10)
+
+    @property
+    def blocks(self) -> list[nn.Sequential]:
+        """The five conv blocks in order."""
+        return [self.block1, self.block2, self.block3, self.block4, self.block5]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Scores [B, 10] for a batch of 28x28 images [B, 1, 28, 28]."""
+        image_batch(x, type(self).__name__, channels=1, pooled=(3, 3), dtype=self.fc.weight.dtype, non_empty=True)
+        x = self.block1(x)                              # [B, 1, 28, 28] -> conv [B, 16, 28, 28] -> pool [B, 16, 14, 14]
+        x = self.block3(self.block2(x))                 # -> [B, 32, 7, 7] -> [B, 32, 7, 7]
+        x = self.block5(self.block4(x))                 # -> [B, 64, 3, 3] -> [B, 64, 3, 3]
         x = torch.flatten(x, start_dim=1)               # -> [B, 576]
         return self.fc(x)                               # -> [B, 10]
 

@@ -49,15 +49,54 @@ def test_advanced_cnn_shape_count_and_batchnorm():
     assert model(torch.rand(2, 1, 28, 28)).shape == (2, 10)
 
 
-def test_cnns_explain_flat_input():
-    from course_utils.models import AdvancedCNN, SimpleCNN
+def test_fast_cnn_pools_before_normalising_and_counts_its_parameters():
+    from course_utils.models import FastCNN
 
-    for model in (SimpleCNN(), AdvancedCNN()):
+    model = FastCNN()
+    assert count_parameters(model) == 75_450
+    assert [list(dict(b.named_children())) for b in model.blocks] == [["conv", "pool", "norm", "relu"]] * 2 + [
+        ["conv", "norm", "relu"], ["conv", "pool", "norm", "relu"], ["conv", "norm", "relu"]]
+    assert all(isinstance(b.norm, nn.BatchNorm2d) and b.conv.bias is None for b in model.blocks)
+    assert [b.conv.out_channels for b in model.blocks] == [16, 32, 32, 64, 64] and model.fc.in_features == 576
+    x = torch.rand(4, 1, 28, 28)
+    assert model(x).shape == (4, 10)
+    assert model.block1(x).shape == (4, 16, 14, 14)          # pooled inside the block, before the norm
+    assert model.to(memory_format=torch.channels_last)(x).shape == (4, 10)
+    assert count_parameters(FastCNN((8, 16, 32))) == (9 * 8 + 9 * 8 * 16 + 9 * 16 * 16 + 9 * 16 * 32 + 9 * 32 * 32
+                                                      + 2 * (8 + 16 + 16 + 32 + 32) + 32 * 9 * 10 + 10)
+
+
+def test_fast_cnn_without_batch_norm_gives_each_convolution_its_bias():
+    from course_utils.models import FastCNN
+
+    plain = FastCNN(batch_norm=False)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in plain.modules())
+    assert all(isinstance(b.norm, nn.Identity) and b.conv.bias is not None for b in plain.blocks)
+    # 2 per channel (BatchNorm's weight and bias) become 1 (the convolution's bias): 208 fewer
+    assert count_parameters(FastCNN()) - count_parameters(plain) == 16 + 32 + 32 + 64 + 64
+    assert plain(torch.rand(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_fast_cnn_checks_its_settings():
+    from course_utils.models import FastCNN
+
+    with pytest.raises(ValueError, match=r"three positive ints"):
+        FastCNN((16, 32))
+    with pytest.raises(ValueError, match="positive ints"):
+        FastCNN((16, 0, 64))
+    with pytest.raises(TypeError, match="batch_norm must be True or False"):
+        FastCNN(batch_norm="no")
+
+
+def test_cnns_explain_flat_input():
+    from course_utils.models import AdvancedCNN, FastCNN, SimpleCNN
+
+    for model in (SimpleCNN(), AdvancedCNN(), FastCNN()):
         with pytest.raises(ValueError, match=r"x.view\(-1, 1, 28, 28\)"):
             model(torch.rand(2, 784))
 
 
-@pytest.mark.parametrize("name", ["MLP", "SimpleCNN", "AdvancedCNN"])
+@pytest.mark.parametrize("name", ["MLP", "SimpleCNN", "AdvancedCNN", "FastCNN"])
 def test_models_explain_wrong_input_types(name):
     from course_utils import models
 
@@ -68,7 +107,7 @@ def test_models_explain_wrong_input_types(name):
         net(torch.zeros(2, 1, 28, 28).numpy())
 
 
-@pytest.mark.parametrize("name", ["SimpleCNN", "AdvancedCNN"])
+@pytest.mark.parametrize("name", ["SimpleCNN", "AdvancedCNN", "FastCNN"])
 def test_cnns_refuse_images_of_another_size_before_the_dense_layer_does(name):
     from course_utils import models
 
@@ -79,7 +118,7 @@ def test_cnns_refuse_images_of_another_size_before_the_dense_layer_does(name):
 
 
 @pytest.mark.parametrize("side", [24, 27, 29, 31])
-@pytest.mark.parametrize("name", ["SimpleCNN", "AdvancedCNN"])
+@pytest.mark.parametrize("name", ["SimpleCNN", "AdvancedCNN", "FastCNN"])
 def test_cnns_refuse_sizes_that_pool_down_to_the_same_maps(name, side):
     from course_utils import models
 
@@ -125,7 +164,7 @@ def test_train_mode_restores_the_mode_it_found_even_after_an_error():
     assert net.training
 
 
-@pytest.mark.parametrize("name", ["MLP", "SimpleCNN", "AdvancedCNN"])
+@pytest.mark.parametrize("name", ["MLP", "SimpleCNN", "AdvancedCNN", "FastCNN"])
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float16])
 def test_models_refuse_images_of_another_precision_naming_the_conversion(name, dtype):
     from course_utils import models
@@ -137,7 +176,7 @@ def test_models_refuse_images_of_another_precision_naming_the_conversion(name, d
     assert net.double()(torch.zeros(2, 1, 28, 28, dtype=torch.float64)).dtype == torch.float64  # one precision: fine
 
 
-@pytest.mark.parametrize("name", ["MLP", "SimpleCNN", "AdvancedCNN"])
+@pytest.mark.parametrize("name", ["MLP", "SimpleCNN", "AdvancedCNN", "FastCNN"])
 def test_models_refuse_an_empty_batch(name):
     from course_utils import models
 
