@@ -517,14 +517,15 @@ preloaded = TensorBatches(train_images, train_labels, batch_size=32, generator=t
 def time_one_epoch(batches):
     seed_everything(0)
     net = MLP().to(device)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     train_epoch(net, batches, torch.optim.SGD(net.parameters(), lr=0.01), device, progress=True)
-    return net, time.perf_counter() - start
+    return net, time.perf_counter() - start, time.process_time() - start_cpu
 
 
-loader_net, loader_seconds = time_one_epoch(loader)
-preloaded_net, preloaded_seconds = time_one_epoch(preloaded)
+loader_net, loader_seconds, loader_cpu = time_one_epoch(loader)
+preloaded_net, preloaded_seconds, preloaded_cpu = time_one_epoch(preloaded)
 speedup = loader_seconds / preloaded_seconds
+cpu_speedup = loader_cpu / preloaded_cpu        # the work this process did, whatever else shares the machine
 start = time.perf_counter()
 for images, labels in preloaded:             # the batches alone, no network
     pass
@@ -538,8 +539,9 @@ plt.show()
 
 # %%
 assert same_weights(loader_net, preloaded_net), "both paths should compute exactly the same training"
-# Measured 4.2-6.0x on two CPU settings, down to 2.8x while other jobs shared the machine's two cores.
-assert speedup > 2, f"preloaded tensors should be several times faster, got {speedup:.1f}x"
+# Wall-clock ratios measured 4.2-6.0x on two CPU settings, down to 2.8x while other jobs shared the two
+# cores; the assert uses the CPU time this process spent, which other jobs on the machine do not inflate.
+assert cpu_speedup > 2, f"preloaded tensors should take several times less work, got {cpu_speedup:.1f}x"
 print("checked: identical weights, and the preloaded path is more than 2x faster")
 
 # %% [markdown]
