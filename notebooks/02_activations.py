@@ -24,7 +24,7 @@ def install_course_utils():
     import subprocess
     from importlib import invalidate_caches, metadata
 
-    commit = "0c46e907a650a26d64f2cb774f383af2bfb632a4"  # the exact version this notebook was written for
+    commit = "ba6a6957fd865c125c12e1617e612f4def69a95a"  # the exact version this notebook was written for
     url = "git+https://github.com/nn-from-pixels/mnist-course@" + commit
     needs = {  # course_utils' dependencies, all preinstalled on Colab
         "torch": ">=2.0",
