@@ -3,7 +3,7 @@ import nbformat
 import pytest
 
 from tools.config import STUDENT, badge, course_config, notebook_paths
-from tools.student import SolutionCellError, student_edition, student_problems, stub_source
+from tools.student import SOLUTION_TAG, SolutionCellError, solution_leaks, student_edition, student_problems, stub_source
 
 NOTEBOOKS = notebook_paths()
 CFG = course_config()
@@ -62,3 +62,48 @@ def test_student_edition_clears_outputs_and_needs_exercises():
         cell.metadata["tags"] = []
     with pytest.raises(SolutionCellError, match="no cell tagged"):
         student_edition(nb, "x.ipynb", CFG)
+
+
+def solution_cells():
+    for path in NOTEBOOKS:
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code" and SOLUTION_TAG in cell.metadata.get("tags", []):
+                yield path.stem, cell.source
+
+
+@pytest.mark.parametrize("name", [path.stem for path in NOTEBOOKS])
+def test_stubs_contain_no_solution_expressions(name):
+    leaks = [leak for stem, source in solution_cells() if stem == name for leak in solution_leaks(source)]
+    assert leaks == [], f"{name}: the student stubs (docstrings and hints) spell out the answer: {leaks}"
+
+
+def test_a_hint_that_spells_out_the_answer_is_found():
+    source = '''def accuracy(predictions, labels):
+    """Fraction right.
+
+    Hint: compare, then average.
+    Hint 2: (predictions == labels).float().mean().item() does it.
+    """
+    return (predictions == labels).float().mean().item()
+
+
+def slope(f, x, h):
+    """Central difference.
+
+    Hint: f(x + h) - f(x - h) over the distance between the two points.
+    """
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+def fine(x, k):
+    """Top k.
+
+    Hint: torch.topk finds them; ask for the indices, then a list.
+    """
+    return x.topk(k).indices.tolist()
+'''
+    leaks = solution_leaks(source)
+    assert "accuracy: (predictions==labels).float().mean().item()" in leaks
+    assert "accuracy: .float().mean().item()" in leaks
+    assert "slope: f(x+h)-f(x-h)" in leaks
+    assert not any(leak.startswith("fine") for leak in leaks)

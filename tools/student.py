@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import re
 from pathlib import Path
 
 import nbformat
@@ -59,6 +60,64 @@ def stub_source(source: str, where: str = "solution cell") -> str:
         out += lines[start:keep_until]
         out.append(f"{indent}raise NotImplementedError({message!r})")
     return "\n".join(out)
+
+
+OPERATIONS = (ast.Call, ast.BinOp, ast.Compare, ast.BoolOp, ast.UnaryOp, ast.Subscript, ast.ListComp,
+              ast.GeneratorExp, ast.DictComp, ast.SetComp, ast.IfExp, ast.Lambda)
+LEAK_MIN_CHARS = 10       # shorter expressions (n // k, x.T, len(x)) are words a hint may use
+LEAK_MIN_OPERATIONS = 2   # naming one function or one operation (torch.zeros, a[1:]) is a hint, not the answer
+
+
+def _squeeze(text: str) -> str:
+    """Text without whitespace, double quotes made single: how expressions are compared with hints."""
+    return re.sub(r"\s+", "", text).replace('"', "'")
+
+
+def _method_chain(node: ast.expr) -> str:
+    """The method calls of a chain such as ``(a == b).float().mean()``, without what they are called on
+    (".float().mean()"), squeezed; "" when fewer than two methods are chained."""
+    base, calls = node, 0
+    while isinstance(base, (ast.Call, ast.Attribute)):
+        if isinstance(base, ast.Call):
+            if not isinstance(base.func, ast.Attribute):
+                break
+            calls += 1
+            base = base.func
+        base = base.value
+    if calls < LEAK_MIN_OPERATIONS:
+        return ""
+    whole, start = _squeeze(ast.unparse(node)), _squeeze(ast.unparse(base))
+    return whole[whole.index(start) + len(start):].lstrip(")") if start in whole else ""
+
+
+def solution_leaks(source: str) -> list[str]:
+    """Expressions of a solution cell's function bodies that its stub (signature, docstring, hint) still shows.
+
+    Every expression in the body of each function that combines at least ``LEAK_MIN_OPERATIONS`` operations
+    (calls, arithmetic, comparisons, indexing, comprehensions) and has at least ``LEAK_MIN_CHARS`` characters
+    (whitespace aside) is looked for in the stub's text: a hint that spells out such an expression hands the
+    learner the answer. Naming a single function or operation is not counted.
+
+    Returns:
+        "function: expression" for each expression found in the stub, in the order of the source.
+    """
+    stub = _squeeze(stub_source(source))
+    leaks: list[str] = []
+    for node in ast.parse(source).body:
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+        seen: set[str] = set()
+        for statement in body:
+            for sub in ast.walk(statement):
+                if not isinstance(sub, OPERATIONS) or sum(isinstance(n, OPERATIONS) for n in ast.walk(sub)) \
+                        < LEAK_MIN_OPERATIONS:
+                    continue
+                for text in (_squeeze(ast.unparse(sub)), _method_chain(sub)):
+                    if len(text) >= LEAK_MIN_CHARS and text not in seen and text in stub:
+                        seen.add(text)
+                        leaks.append(f"{node.name}: {text}")
+    return leaks
 
 
 def student_edition(nb: nbformat.NotebookNode, name: str, cfg: dict[str, str]) -> nbformat.NotebookNode:
