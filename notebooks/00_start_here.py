@@ -137,10 +137,18 @@ print(torch.rand(3))
 # %% [markdown]
 # ## How exercises and checks work
 #
-# Every chapter ends with exercises. Each one asks you to write the body of a function. The cell
+# Every chapter ends with exercises. Most ask you to write the body of a function; the cell
 # under it calls a *check* from `course_utils.exercises`, which runs your function on a few inputs
-# and prints what it expected, what it got, and a hint (taken from the `Hint:` line of the
-# function's docstring unless the check is given one). It never stops the notebook.
+# and prints what it expected, what it got, and a hint. Hints come in steps: a first failed
+# attempt shows the first hint (the idea to think about), the next one a more specific one, and
+# the answer itself is only ever in the solution. A check never stops the notebook. Two kinds of
+# exercise recur in every chapter: a **predict, then run** exercise, where you write down what
+# an experiment will show *before* you run the cell that measures it, and a **change the
+# experiment** exercise, where you rerun one of the chapter's experiments with one setting
+# changed and report what the changed run shows.
+#
+# The two checks below are demonstrations, not exercises: they are meant to fail, and pass
+# `graded=False` so that a grader never counts them.
 #
 # Here is what a check prints for a wrong answer: a function meant to count the trainable numbers
 # in a layer that connects 784 inputs to 16 neurons, which forgets the biases.
@@ -151,7 +159,7 @@ def parameters_forgetting_biases(n_inputs, n_neurons):
 
 
 check_function(parameters_forgetting_biases, [((784, 16), 12_560)],
-               hint="each neuron has one weight per input and one bias.")
+               hint="each neuron has one weight per input and one bias.", graded=False)
 
 # %% [markdown]
 # In the notebooks in `notebooks/` the exercises come with their solutions already filled in, so
@@ -164,26 +172,31 @@ def not_written_yet(n_inputs, n_neurons):
     raise NotImplementedError
 
 
-check_function(not_written_yet, [((784, 16), 12_560)], hint="each neuron has one weight per input and one bias.")
+check_function(not_written_yet, [((784, 16), 12_560)], hint="each neuron has one weight per input and one bias.",
+               graded=False)
 
 # %% [markdown]
 # ## Exercises
 #
-# **Exercise 1.** A layer that connects `n_inputs` values to `n_neurons` neurons has one weight per
-# connection and one bias per neuron. Write `layer_parameters`. (Chapter 03 counts the real
-# network's parameters and should agree with you.)
+# **Exercise 1.** The demonstration above counted one layer. A whole network is a list of layer
+# sizes, inputs first: `[784, 16, 16, 10]` is the course's first network, `[784, 10]` a single
+# layer, and `[784]` has no layer at all. Write `network_parameters`: the number of weights plus
+# biases in a fully connected network with these sizes. (Chapter 03 counts the real network's
+# parameters with PyTorch and should agree with you.)
 
 # %% tags=["solution"]
-def layer_parameters(n_inputs: int, n_neurons: int) -> int:
-    """Number of weights plus biases in a fully connected layer.
+def network_parameters(sizes: list[int]) -> int:
+    """Number of weights plus biases in a fully connected network with layer sizes ``sizes``, inputs first.
 
-    Hint: weights form an n_neurons x n_inputs grid; add one bias per neuron.
+    Hint: every pair of neighbouring sizes is one layer; count what one layer holds (a weight per connection, a bias per neuron) and add up the layers.
+    Hint 2: a list of n sizes makes n - 1 layers; zip() of the list with the same list shifted by one position gives each layer's (inputs, neurons) pair, and sum() adds up what they hold.
     """
-    return n_inputs * n_neurons + n_neurons
+    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
 
 
 # %%
-check_function(layer_parameters, [((784, 16), 12_560), ((16, 16), 272), ((16, 10), 170), ((1, 1), 2)])
+check_function(network_parameters, [(([784, 16, 16, 10],), 13_002), (([784, 10],), 7_850),
+                                    (([2, 3],), 9), (([1, 1, 1],), 4), (([784],), 0)])
 
 # %% [markdown]
 # **Exercise 2.** The course reports every metric as a fraction from 0 to 1 (and prints it as a
@@ -194,7 +207,8 @@ check_function(layer_parameters, [((784, 16), 12_560), ((16, 16), 272), ((16, 10
 def accuracy(predictions: torch.Tensor, labels: torch.Tensor) -> float:
     """Fraction of positions where predictions equals labels, as a float in [0, 1].
 
-    Hint: (predictions == labels) is a tensor of booleans; .float().mean().item() turns it into a fraction.
+    Hint: compare the two tensors position by position; the average of a row of yes/no answers, counting a yes as 1, is the fraction of yeses.
+    Hint 2: == between two tensors gives a tensor of booleans, which must become floats before it can be averaged; .item() turns a one-number tensor into a Python float.
     """
     return (predictions == labels).float().mean().item()
 
@@ -214,7 +228,8 @@ check_function(accuracy, [
 def choose_device(cuda_available: bool, mps_available: bool) -> str:
     """Return "cuda", "mps" or "cpu", preferring them in that order.
 
-    Hint: test cuda first, then mps; anything else falls back to "cpu".
+    Hint: the order of preference is the order in which to ask: the first device that is available wins.
+    Hint 2: two if statements, each returning as soon as its device is available, and a last return for the CPU.
     """
     if cuda_available:
         return "cuda"
@@ -226,6 +241,72 @@ def choose_device(cuda_available: bool, mps_available: bool) -> str:
 # %%
 check_function(choose_device, [((True, True), "cuda"), ((True, False), "cuda"),
                                ((False, True), "mps"), ((False, False), "cpu")])
+
+# %% [markdown]
+# **Exercise 4 (predict, then run).** The cell that showed `seed_everything` seeded once per draw.
+# The cell after the next one seeds with 0, shuffles the ten digits twice with `torch.randperm(10)`
+# (`first`, then `second`), then seeds with 0 again and shuffles once more (`third`). Which of the
+# two earlier shuffles is `third` equal to: `"first"`, `"second"`, `"both"` or `"neither"`?
+# Write your prediction into `predicted_reseeded_shuffle` **before** you run the experiment cell.
+
+# %% tags=["solution"]
+def predicted_reseeded_shuffle() -> str:
+    """Your prediction, made before running the experiment: "first", "second", "both" or "neither".
+
+    Hint: a seed does not fix every draw to one value; it sets where a long sequence of random numbers starts, and each draw uses up part of it.
+    Hint 2: are first and second themselves equal? Then ask where in the sequence seeding again with 0 puts the next draw.
+    """
+    return "first"
+
+
+# %%
+seed_everything(0)
+first, second = torch.randperm(10), torch.randperm(10)
+seed_everything(0)
+third = torch.randperm(10)
+print("first: ", first.tolist())
+print("second:", second.tolist())
+print("third: ", third.tolist())
+same_as_first, same_as_second = torch.equal(third, first), torch.equal(third, second)
+observed = {(True, True): "both", (True, False): "first", (False, True): "second"}.get(
+    (same_as_first, same_as_second), "neither")
+assert not torch.equal(first, second), "the two shuffles after one seed differ, so only one answer fits"
+
+# %%
+check_function(predicted_reseeded_shuffle, [((), observed)])
+
+# %% [markdown]
+# **Exercise 5 (change the experiment).** Exercise 4 seeded with the same number, 0, both times.
+# Change the second seed: shuffle the ten digits with `torch.randperm(10)` after
+# `seed_everything(0)`, shuffle them again after `seed_everything(seed)`, and return in how many
+# of the ten positions the two shuffles hold the same digit. What do seeds 0, 1 and 2 give? Is a
+# shuffle from another seed any closer to seed 0's than two unrelated shuffles would be (about
+# one position in ten matches by chance)?
+
+# %% tags=["solution"]
+def positions_in_common(seed: int) -> int:
+    """How many of 10 positions agree between seed 0's shuffle of the ten digits and seed ``seed``'s.
+
+    Hint: run Exercise 4's experiment with a different number in the second seeding and count the agreements.
+    Hint 2: call seed_everything() before each torch.randperm(10); comparing two tensors with == gives one boolean per position, and booleans add up like 0s and 1s.
+    """
+    seed_everything(0)
+    reference = torch.randperm(10)
+    seed_everything(seed)
+    return int((torch.randperm(10) == reference).sum().item())
+
+
+# %%
+def positions_in_common_reference(seed: int) -> int:
+    """Seed 0's and seed ``seed``'s shuffles of the ten digits, compared position by position."""
+    shuffles = []
+    for s in (0, seed):
+        seed_everything(s)
+        shuffles.append(torch.randperm(10).tolist())
+    return sum(a == b for a, b in zip(*shuffles))
+
+
+check_function(positions_in_common, [((seed,), positions_in_common_reference(seed)) for seed in (0, 1, 2, 3)])
 
 # %% [markdown]
 # Next: **01 · The data**, where the 70,000 handwritten digits come in.
