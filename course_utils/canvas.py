@@ -3,7 +3,9 @@
 The browser side is an HTML canvas with inline JavaScript (``_esm``) and CSS (``_css``). It sends the
 drawing to Python as ``pixels``, a flat row-major list of ``grid`` x ``grid`` grey levels (0 = black
 ink, 255 = white paper; empty list = blank), and draws whatever Python puts in ``probabilities``
-(10 bars), ``seen`` (the 28x28 image the model was given) and ``message``. Only API present in
+(10 bars), ``seen`` (the 28x28 image the model was given) and ``message``. With several models
+(``live_predictions(canvas, {"dense network": mlp, "CNN": cnn})``) it shows one button per name in ``models``;
+a click sets ``model_name`` and the bars switch to that model. Only API present in
 anywidget 0.9 (Colab) and 0.11 is used: ``AnyWidget``, an ``_esm`` string with a default export, and
 traitlets tagged ``sync=True``. Without a browser (CI, a headless run) the widget is plain Python
 state, so a notebook can load a sample drawing and show a static prediction.
@@ -11,7 +13,7 @@ state, so a notebook can load a sample drawing and show a static prediction.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import anywidget
 import numpy as np
@@ -25,22 +27,52 @@ from .deploy import Prediction, predict
 EMPTY_MESSAGE = "Draw a digit in the white box (mouse, pen or finger); the bars update as you draw."
 
 
-def live_predictions(canvas: DigitCanvas, model: nn.Module,
+def live_predictions(canvas: DigitCanvas, model: nn.Module | Mapping[str, nn.Module],
                      device: torch.device | str = "cpu") -> Callable[[traitlets.Bunch | None], None]:
     """Classify the drawing with ``model`` now and after every change of the pad.
 
+    Args:
+        canvas: the pad.
+        model: one model, or several by name (``{"dense network": mlp, "CNN": cnn}``): the pad then shows a
+            button per name and classifies with the model whose button was clicked last (the first at the start;
+            ``canvas.model_name = "CNN"`` switches from Python).
+        device: where the models are.
+
     Returns:
-        The handler that runs on every change; ``canvas.unobserve(handler, names="pixels")`` stops it.
+        The handler that runs on every change; ``canvas.unobserve(handler, names=["pixels", "model_name"])``
+        stops it.
+
+    Raises:
+        TypeError: when canvas is not a DigitCanvas, or a model is not an nn.Module (or its name not a string).
+        ValueError: when the mapping of models is empty.
     """
     if not isinstance(canvas, DigitCanvas):
         raise TypeError(f"canvas must be a DigitCanvas, got {type(canvas).__name__}")
+    models = dict(model) if isinstance(model, Mapping) else None
+    if models is not None:
+        if not models:
+            raise ValueError("live_predictions got an empty mapping of models; pass one model, or "
+                             '{"name": model, ...} with at least one')
+        for name, one in models.items():
+            if not isinstance(name, str) or not name.strip():
+                raise TypeError(f"model names must be non-empty strings (they label the buttons), got {name!r}")
+            if not isinstance(one, nn.Module):
+                raise TypeError(f"models[{name!r}] must be a model (an nn.Module), got {type(one).__name__}")
+        canvas.models = list(models)
+        if canvas.model_name not in models:
+            canvas.model_name = canvas.models[0]
+    elif not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a model (an nn.Module) or a dict of them by name, got {type(model).__name__}")
+    else:
+        canvas.models, canvas.model_name = [], ""
 
     def update(_change: traitlets.Bunch | None = None) -> None:
-        """Show the model's prediction for what is on the pad now."""
+        """Show the chosen model's prediction for what is on the pad now."""
         image = canvas.image()
-        canvas.show(None if image is None else predict(model, image, device))
+        chosen = model if models is None else models[canvas.model_name]
+        canvas.show(None if image is None else predict(chosen, image, device))
 
-    canvas.observe(update, names="pixels")
+    canvas.observe(update, names=["pixels", "model_name"])
     update()
     return update
 
@@ -63,6 +95,7 @@ function render({ model, el }) {
   const clear = el_("button", "dc-button", left);
   clear.textContent = "Clear";
   const right = el_("div", "dc-col", root);
+  const choice = el_("div", "dc-models", right);
   const bars = el_("div", "dc-bars", right);
   const rows = [];
   for (let d = 0; d < 10; d++) {
@@ -111,6 +144,22 @@ function render({ model, el }) {
     }
     sctx.putImageData(img, 0, 0);
     message.textContent = model.get("message");
+  }
+
+  function choices() {
+    const names = model.get("models");
+    choice.replaceChildren();
+    choice.style.display = names.length > 1 ? "" : "none";
+    names.forEach((name) => {
+      const button = el_("button", "dc-button dc-model", choice);
+      button.textContent = name;
+      button.setAttribute("aria-pressed", String(name === model.get("model_name")));
+      button.addEventListener("click", () => {
+        model.set("model_name", name);
+        model.save_changes();
+        choices();
+      });
+    });
   }
 
   function send() {
@@ -165,13 +214,18 @@ function render({ model, el }) {
   model.on("change:probabilities", show);
   model.on("change:seen", show);
   model.on("change:message", show);
+  model.on("change:models", choices);
+  model.on("change:model_name", choices);
   paint();
+  choices();
   show();
   return () => {
     model.off("change:pixels", onPixels);
     model.off("change:probabilities", show);
     model.off("change:seen", show);
     model.off("change:message", show);
+    model.off("change:models", choices);
+    model.off("change:model_name", choices);
   };
 }
 
@@ -185,6 +239,8 @@ _CSS = """
 .dc-pad { width: 224px; height: 224px; border: 1px solid #888; cursor: crosshair; touch-action: none;
           background: #fff; }
 .dc-button { width: 80px; padding: 2px 6px; }
+.dc-models { display: flex; gap: 4px; flex-wrap: wrap; }
+.dc-model { width: auto; }  .dc-model[aria-pressed="true"] { background: #4878cf; color: #fff; border-color: #4878cf; }
 .dc-bars { display: flex; flex-direction: column; gap: 2px; width: 240px; }
 .dc-row { display: flex; align-items: center; gap: 6px; }
 .dc-digit { width: 12px; text-align: right; }  .dc-value { width: 48px; text-align: right; }
@@ -212,6 +268,8 @@ class DigitCanvas(anywidget.AnyWidget):
     probabilities = traitlets.List().tag(sync=True)
     seen = traitlets.List().tag(sync=True)
     message = traitlets.Unicode(EMPTY_MESSAGE).tag(sync=True)
+    models = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    model_name = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, image: torch.Tensor | np.ndarray | None = None, grid: int = 112, **kwargs: object) -> None:
         grid = int_in_range(grid, "grid", 28, 512, "pixels per side")
@@ -267,7 +325,16 @@ class DigitCanvas(anywidget.AnyWidget):
             return
         self.probabilities = [round(p, 4) for p in prediction.probabilities.tolist()]
         self.seen = [round(v, 3) for v in prediction.image.flatten().tolist()]
-        self.message = f"The network says {prediction.digit} ({prediction.probabilities.max().item():.1%})."
+        who = f"The {self.model_name}" if self.model_name else "The network"
+        self.message = f"{who} says {prediction.digit} ({prediction.probabilities.max().item():.1%})."
+
+    @traitlets.validate("model_name")
+    def _valid_model_name(self, proposal: traitlets.Bunch) -> str:
+        """The proposed ``model_name``, if it is one of ``models`` (or "" when there are none); TraitError otherwise."""
+        name = proposal["value"]
+        if self.models and name not in self.models:
+            raise traitlets.TraitError(f"model_name must be one of the pad's models {self.models}, got {name!r}")
+        return name
 
     @traitlets.validate("pixels")
     def _valid_pixels(self, proposal: traitlets.Bunch) -> list[int | float]:

@@ -29,7 +29,7 @@ from torch import nn
 from .atomic import atomic_write
 from ._validate import (available_device, file_to_write, finite_scores, model_and_path, model_on_device, number,
                         one_of, plain_data, score_matrix)
-from .models import MLP, eval_mode
+from .models import MLP, AdvancedCNN, FastCNN, SimpleCNN, eval_mode
 from .preprocess import NoDigitFound, preprocess
 
 if TYPE_CHECKING:
@@ -110,15 +110,17 @@ def export_model(model: nn.Module, path: str | os.PathLike, example: torch.Tenso
     Args:
         model: the model to export (first; the path comes second).
         path: the file to write (not a folder), e.g. "model.pt2".
-        example: one input batch; for an MLP it defaults to zeros of shape [2, 1, 28, 28].
+        example: one input batch; for the course's MNIST models (an MLP with 784 inputs, SimpleCNN, AdvancedCNN,
+            FastCNN) it defaults to zeros of shape [2, 1, 28, 28].
     Returns:
         The path written.
     """
     model = model_and_path(model, path, "export_model")
     path = file_to_write(path, "model.pt2")
     if example is None:
-        if not isinstance(model, MLP) or model.sizes[0] != 784:
-            raise ValueError("pass example=, a batch of inputs of the shape the model takes")
+        if not (isinstance(model, (SimpleCNN, AdvancedCNN, FastCNN)) or isinstance(model, MLP) and model.sizes[0] == 784):
+            raise ValueError(f"export_model cannot guess the input shape of a {type(model).__name__}: pass example=, "
+                             "a batch of inputs of the shape the model takes (e.g. torch.zeros(2, 1, 28, 28))")
         example = torch.zeros(2, 1, 28, 28)
     frozen = copy.deepcopy(model).cpu().eval()  # the learner's model is neither moved nor switched to eval
     program = torch.export.export(frozen, (example.cpu(),), dynamic_shapes=({0: torch.export.Dim("batch")},))

@@ -8,7 +8,7 @@ import traitlets
 
 from course_utils.canvas import EMPTY_MESSAGE, DigitCanvas, live_predictions
 from course_utils.deploy import predict
-from course_utils.models import MLP
+from course_utils.models import MLP, SimpleCNN
 
 
 def paper_digit(size=112):
@@ -69,6 +69,36 @@ def test_live_predictions_follow_the_drawing():
 def test_live_predictions_wants_a_canvas():
     with pytest.raises(TypeError, match="DigitCanvas"):
         live_predictions(object(), net())
+
+
+def test_several_models_get_a_button_each_and_the_chosen_one_classifies():
+    torch.manual_seed(1)
+    dense, cnn = net(), SimpleCNN()
+    canvas = DigitCanvas(paper_digit())
+    handler = live_predictions(canvas, {"dense network": dense, "CNN": cnn})
+    assert canvas.models == ["dense network", "CNN"] and canvas.model_name == "dense network"
+    for name, model in (("dense network", dense), ("CNN", cnn)):
+        canvas.model_name = name                      # what a click on the button sends
+        expected = predict(model, paper_digit())
+        assert canvas.probabilities == pytest.approx(expected.probabilities.tolist(), abs=1e-4)
+        assert canvas.message.startswith(f"The {name} says {expected.digit} (")
+    with pytest.raises(traitlets.TraitError, match=r"one of the pad's models \['dense network', 'CNN'\]"):
+        canvas.model_name = "MLP"
+    canvas.unobserve(handler, names=["pixels", "model_name"])
+    live_predictions(canvas, dense)                   # one model again: no buttons, "the network"
+    assert canvas.models == [] and canvas.model_name == "" and canvas.message.startswith("The network says")
+    assert canvas.trait_metadata("models", "sync") and canvas.trait_metadata("model_name", "sync")
+
+
+@pytest.mark.parametrize("models, error, match", [
+    ({}, ValueError, "empty mapping"),
+    ({"CNN": "weights.pt"}, TypeError, r"models\['CNN'\] must be a model"),
+    ({"": MLP()}, TypeError, "non-empty strings"),
+    ("model.pt", TypeError, "nn.Module"),
+])
+def test_bad_models_are_refused_with_a_reason(models, error, match):
+    with pytest.raises(error, match=match):
+        live_predictions(DigitCanvas(), models)
 
 
 def test_front_end_code_uses_the_default_export_and_parses():

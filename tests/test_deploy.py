@@ -11,7 +11,7 @@ from course_utils import deploy
 from course_utils.deploy import (CheckpointError, DigitThreshold, checkpoint_info, export_model, load_checkpoint,
                                  load_exported, predict, save_checkpoint)
 from course_utils.mnist_files import MnistUnavailable
-from course_utils.models import MLP
+from course_utils.models import MLP, FastCNN, SimpleCNN
 
 
 def model(seed=0, **kwargs):
@@ -153,6 +153,18 @@ def test_export_gives_identical_outputs_and_leaves_the_model_alone(tmp_path):
     export_model(nn.Linear(3, 2), tmp_path / "lin.pt2", example=torch.zeros(2, 3))
     with pytest.raises(FileNotFoundError):
         load_exported(tmp_path / "missing.pt2")
+
+
+def test_the_course_cnns_export_without_an_example_and_predict_as_before(tmp_path):
+    torch.manual_seed(0)
+    x = torch.rand(5, 1, 28, 28)
+    for cnn in (SimpleCNN(), FastCNN().to(memory_format=torch.channels_last)):
+        cnn.eval()
+        exported = load_exported(export_model(cnn, tmp_path / f"{type(cnn).__name__}.pt2"))
+        with torch.no_grad():
+            assert torch.allclose(exported(x), cnn(x), atol=1e-5)
+    with pytest.raises(ValueError, match=r"cannot guess the input shape of a Linear: pass example="):
+        export_model(nn.Linear(3, 2), tmp_path / "lin.pt2")
 
 
 def test_export_holds_no_paths_of_this_machine(tmp_path):

@@ -14,7 +14,7 @@ from conftest import ALL, LAB, UI_MS, Chapter, chapter_calling
 from playwright.sync_api import Locator, expect
 
 EMPTY_MESSAGE = "Draw a digit in the white box"
-SAYS_A_DIGIT = re.compile(r"^The network says \d \(\d+(\.\d+)?%\)\.$")
+SAYS_A_DIGIT = re.compile(r"^The [A-Za-z ]+ says \d \(\d+(\.\d+)?%\)\.$")  # "The network", "The CNN"
 
 # What the canvas shows, read from the page: ink on the pad, lit pixels of the 28x28 preview, the ten bars.
 CANVAS_STATE = """root => {
@@ -76,6 +76,15 @@ def test_digit_canvas(open_chapter):
     assert len(state["values"]) == len(state["widths"]) == 10 and 99 <= sum(state["widths"]) <= 101, state
     assert state["lit"] > 20, "the 28x28 preview shows the stroke"
     chapter.screenshot(cell, "canvas-3-drawn")
+
+    buttons = root.locator(".dc-model")                  # the chapter offers two models, a button each
+    expect(buttons).to_have_count(2, timeout=UI_MS)
+    for name in reversed(buttons.all_inner_texts()):      # the second model first: the first is chosen already
+        button = root.get_by_role("button", name=name, exact=True)
+        button.click()
+        expect(button).to_have_attribute("aria-pressed", "true", timeout=UI_MS)
+        expect(root.locator(".dc-message")).to_have_text(re.compile(rf"^The {re.escape(name)} says \d"), timeout=UI_MS)
+    chapter.screenshot(cell, "canvas-3b-switched")
 
     root.get_by_role("button", name="Clear").click()
     wait_for(root, blank())
