@@ -25,7 +25,7 @@ def install_course_utils():
     import subprocess
     from importlib import invalidate_caches, metadata
 
-    commit = "ba6a6957fd865c125c12e1617e612f4def69a95a"  # the exact version this notebook was written for
+    commit = "52a8ff28221d3faf9394002957a64ef47c27ad3f"  # the exact version this notebook was written for
     url = "git+https://github.com/nn-from-pixels/mnist-course@" + commit
     needs = {  # course_utils' dependencies, all preinstalled on Colab
         "torch": ">=2.0",
@@ -339,7 +339,8 @@ assert loader_seconds > 5 * tensor_seconds, "preloaded batches should be far che
 def batches_per_epoch(n_samples: int, batch_size: int, drop_last: bool = False) -> int:
     """Number of mini-batches in one pass over the data.
 
-    Hint: full batches are n_samples // batch_size; add one more if something is left over and drop_last is False.
+    Hint: count the batches that are full, then decide whether the images left over make one more batch, and when they do not.
+    Hint 2: divmod() (or // and %) gives the number of full batches and the number of images left over; a leftover of zero never makes a batch, and drop_last=True throws a non-zero one away.
     """
     full, rest = divmod(n_samples, batch_size)
     return full + (1 if rest and not drop_last else 0)
@@ -347,42 +348,121 @@ def batches_per_epoch(n_samples: int, batch_size: int, drop_last: bool = False) 
 
 # %%
 check_function(batches_per_epoch, [((60_000, 32), 1_875), ((10_000, 32), 313), ((10_000, 32, True), 312),
-                                   ((50_000, 64), 782), ((64, 64), 1)])
+                                   ((50_000, 64), 782), ((64, 64), 1), ((10, 32, True), 0)])
 
 # %% [markdown]
-# **Exercise 2.** Write your own `ToTensor` for one MNIST image: take the raw `[28, 28]` uint8
-# tensor and return a float32 tensor of shape `[1, 28, 28]` with values from 0 to 1. The check
-# compares your result with torchvision's on real training images.
+# **Exercise 2.** Go the other way from `ToTensor`: turn a `[1, 28, 28]` float image back into the
+# `[28, 28]` uint8 bytes it would be stored as. An image need not come straight from `ToTensor`:
+# after a blur, a shift or your own drawing its values can fall between two byte levels, or a
+# little below 0 or above 1. Store each pixel as the nearest byte, with anything below 0 stored
+# as 0 and anything above 1 as 255. The check uses real training images and one made-up row of
+# pixels.
 
 # %% tags=["solution"]
-def to_unit_tensor(raw_image: torch.Tensor) -> torch.Tensor:
-    """Convert a [28, 28] uint8 image (0-255) to a [1, 28, 28] float32 tensor (0.0-1.0).
+def to_bytes(image: torch.Tensor) -> torch.Tensor:
+    """Convert a [1, 28, 28] float image (about 0.0-1.0) to [28, 28] uint8 bytes: nearest byte, limited to 0-255.
 
-    Hint: .float() then divide by 255, and .unsqueeze(0) adds the channel dimension.
+    Hint: undo ToTensor's two steps in reverse order, and decide what a value between two byte levels, or outside 0 to 1, must become before it is stored in a byte.
+    Hint 2: .round() gives the nearest whole number and .clamp() limits values; converting to torch.uint8 does not limit, it wraps around (-1 becomes 255); .squeeze(0) drops the channel dimension.
     """
-    return raw_image.float().div(255).unsqueeze(0)
+    return (image[0] * 255).round().clamp(0, 255).to(torch.uint8)
 
 
 # %%
-check_function(to_unit_tensor, [((train_set.data[i],), train_set[i][0]) for i in (0, 1, 59_999)])
+made_up = torch.zeros(1, 28, 28)
+made_up[0, 0, :6] = torch.tensor([-0.1, 0.0, 0.25, 0.6, 0.999, 1.2])   # below 0, between levels, above 1
+made_up_bytes = torch.zeros(28, 28, dtype=torch.uint8)
+made_up_bytes[0, :6] = torch.tensor([0, 0, 64, 153, 255, 255])
+check_function(to_bytes, [((train_set[i][0],), train_set.data[i]) for i in (0, 1, 59_999)]
+               + [((made_up,), made_up_bytes)])
 
 # %% [markdown]
-# **Exercise 3.** How many megabytes (1 MB = 1,000,000 bytes) do `n` images of `height × width`
-# pixels take when each pixel uses `bytes_per_pixel` bytes? The check includes the test set as
-# float32 and the training set as float64.
+# **Exercise 3.** The memory cell above asked how much memory a given set of images needs. Turn
+# the question round: how many whole images of `height × width` pixels, at `bytes_per_pixel`
+# bytes each pixel, fit into `megabytes` MB (1 MB = 1,000,000 bytes)? The check includes
+# budgets that hold exactly the training set and budgets that leave part of an image over.
 
 # %% tags=["solution"]
-def dataset_megabytes(n: int, height: int, width: int, bytes_per_pixel: int) -> float:
-    """Memory for n images in megabytes (10**6 bytes).
+def images_that_fit(megabytes: float, height: int, width: int, bytes_per_pixel: int) -> int:
+    """Largest number of whole images that fit into a memory budget of ``megabytes`` MB (10**6 bytes).
 
-    Hint: multiply the four numbers, then divide by 1e6.
+    Hint: work out what one image needs, in the same unit as the budget; only whole images count.
+    Hint 2: bytes per image is the product of the three image numbers; the budget in bytes is megabytes times 1e6, and // rounds down; return an int.
     """
-    return n * height * width * bytes_per_pixel / 1e6
+    return int(megabytes * 1_000_000 // (height * width * bytes_per_pixel))
 
 
 # %%
-check_function(dataset_megabytes, [((60_000, 28, 28, 1), 47.04), ((10_000, 28, 28, 4), 31.36),
-                                   ((60_000, 28, 28, 8), 376.32)])
+check_function(images_that_fit, [((47.04, 28, 28, 1), 60_000), ((188.16, 28, 28, 4), 60_000),
+                                 ((1, 28, 28, 4), 318), ((0.003, 28, 28, 4), 0),
+                                 ((15_000, 28, 28, 4), 4_783_163), ((100, 32, 32, 3), 32_552)])
+
+# %% [markdown]
+# **Exercise 4 (predict, then run).** The cell after the next one runs one epoch of a
+# `DataLoader` over the 60,000 training images with `batch_size=64`, `shuffle=True` and
+# `drop_last=True`, and counts how many **different** images it delivered. (To be quick, it deals
+# out the images' positions, 0 to 59,999, instead of the images: the same shuffling decides which
+# positions come.) How many different images does the epoch show? Answer with a whole number, and
+# write it into `predicted_different_images` **before** you run the experiment cell.
+
+# %% tags=["solution"]
+def predicted_different_images() -> int:
+    """Your prediction, made before running the experiment: a whole number from 0 to 60,000.
+
+    Hint: does shuffling draw each image at random, so that some come twice and some never, or does it put all of them in a random order? Then ask what drop_last does at the end.
+    Hint 2: a shuffled epoch is one random ordering of the whole set; Exercise 1 says how many full batches of 64 that makes.
+    """
+    return 59_968
+
+
+# %%
+positions = DataLoader(range(len(train_set)), batch_size=64, shuffle=True, drop_last=True,
+                       generator=torch.Generator().manual_seed(0))
+delivered = torch.cat(list(positions))                 # every position the epoch dealt out, in order
+observed = len(set(delivered.tolist()))
+print(f"{len(positions)} batches, {len(delivered):,} images delivered, {observed:,} of them different, "
+      f"{len(train_set) - observed} never shown this epoch")
+assert observed == len(delivered), "no image comes twice in one shuffled epoch"
+
+# %%
+check_function(predicted_different_images, [((), observed)])
+
+# %% [markdown]
+# The images left out are the ones the shuffle put last, and the next epoch's shuffle leaves out
+# different ones.
+#
+# **Exercise 5 (change the experiment).** `fast_loader`, built above from the preloaded
+# tensors, deals shuffled batches of 32 (`TensorBatches` with a generator seeded with 0), and the
+# class counts showed that in the whole training set the most common digit is 11.2 % of the
+# images. Change the batch size and the seed: build the same loader with `batch_size` images per
+# batch and `generator=torch.Generator().manual_seed(seed)`, take its first batch, and return the
+# share of that batch's most common digit, as a fraction from 0 to 1. Try batch sizes 32 and
+# 1,024 with seeds 0, 1 and 2: which batch size stays closer to the whole set's 11.2 %, and how
+# far can a batch of 32 be from it?
+
+# %% tags=["solution"]
+def most_common_share(batch_size: int, seed: int) -> float:
+    """Fraction of the first shuffled batch (of batch_size training images, seed seed) that is its most common digit.
+
+    Hint: the class-count cell counted the labels of the whole training set; do the same for the labels of one batch.
+    Hint 2: the mini-batch cell took a first batch with next() and iter(); torch.bincount() counts the labels, .max() finds the largest count, and the share divides it by the batch size.
+    """
+    batches = TensorBatches(train_images, train_labels, batch_size=batch_size, shuffle=True,
+                            generator=torch.Generator().manual_seed(seed))
+    _, labels = next(iter(batches))
+    return torch.bincount(labels, minlength=10).max().item() / batch_size
+
+
+# %%
+def most_common_share_reference(batch_size: int, seed: int) -> float:
+    """The same share, read from the shuffled order that a generator seeded with ``seed`` draws."""
+    order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(seed))
+    counts = torch.bincount(train_set.targets[order[:batch_size]], minlength=10)
+    return counts.max().item() / batch_size
+
+
+check_function(most_common_share, [((size, seed), most_common_share_reference(size, seed))
+                                   for size in (32, 1024) for seed in (0, 1, 2)])
 
 # %% [markdown]
 # Next: **02 · Activations**: why a network needs something between its layers.
