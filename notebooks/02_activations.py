@@ -24,7 +24,7 @@ def install_course_utils():
     import subprocess
     from importlib import invalidate_caches, metadata
 
-    commit = "ba6a6957fd865c125c12e1617e612f4def69a95a"  # the exact version this notebook was written for
+    commit = "52a8ff28221d3faf9394002957a64ef47c27ad3f"  # the exact version this notebook was written for
     url = "git+https://github.com/nn-from-pixels/mnist-course@" + commit
     needs = {  # course_utils' dependencies, all preinstalled on Colab
         "torch": ">=2.0",
@@ -66,6 +66,7 @@ if "google.colab" in sys.modules:
 # %% tags=["nbval-ignore-output"]
 import matplotlib.pyplot as plt
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from course_utils.data import mnist_tensors
@@ -338,45 +339,55 @@ plt.show()
 # %% [markdown]
 # ## Exercises
 #
-# **Exercise 1.** Write the sigmoid yourself, for a whole tensor at once, using only
-# `torch.exp` and arithmetic. The check compares it with `torch.sigmoid`.
+# **Exercise 1.** The sigmoid cell showed that in float32 σ(20) rounds to exactly 1.0. The other
+# end rounds too: far enough below 0, σ(z) rounds to exactly 0, and the log of a sigmoid, which
+# loss functions need, becomes −∞ although the true value is an ordinary number (about z itself).
+# Write `log_sigmoid`, log σ(z) elementwise, so that it stays finite and accurate for any float32
+# `z`, from −1,000 to 1,000. The check compares it with PyTorch's own `F.logsigmoid`.
 
 # %% tags=["solution"]
-def my_sigmoid(z: torch.Tensor) -> torch.Tensor:
-    """The sigmoid 1 / (1 + e^(-z)), elementwise.
+def log_sigmoid(z: torch.Tensor) -> torch.Tensor:
+    """log(sigmoid(z)) elementwise, accurate for very negative and very positive z.
 
-    Hint: torch.exp(-z) gives e^(-z) for every element; the rest is ordinary arithmetic on tensors.
+    Hint: the log of a sigmoid that has already rounded to 0 cannot be rescued; start from the sigmoid's formula instead, and rewrite it so that no exponential of a large positive number is ever formed.
+    Hint 2: log sigma(z) is minus the log of 1 + e^(-z); for negative z, factor e^(-z) out of that bracket first. torch.where() chooses a formula per element, torch.abs() and torch.clamp() avoid choosing, and torch.log1p(x) is log(1 + x), accurate for tiny x.
     """
-    return 1 / (1 + torch.exp(-z))
+    return -(torch.clamp(-z, min=0) + torch.log1p(torch.exp(-z.abs())))
 
 
 # %%
-check_function(my_sigmoid, [((torch.tensor([-3.0, 0.0, 3.0]),), torch.sigmoid(torch.tensor([-3.0, 0.0, 3.0]))),
-                            ((torch.linspace(-30, 30, 61),), torch.sigmoid(torch.linspace(-30, 30, 61)))])
+far_out = torch.tensor([-1000.0, -200.0, -100.0, -20.0, 0.0, 20.0, 100.0, 1000.0])
+print("z:                   ", far_out.tolist())
+print("log of torch.sigmoid:", [float(f"{v:.4g}") for v in torch.log(torch.sigmoid(far_out)).tolist()])
+check_function(log_sigmoid, [((far_out,), F.logsigmoid(far_out)),
+                             ((torch.linspace(-30, 30, 61),), F.logsigmoid(torch.linspace(-30, 30, 61)))])
 
 # %% [markdown]
-# **Exercise 2.** Write the sigmoid's slope, σ(z)·(1 − σ(z)), without autograd. The check
-# compares it with the slope autograd measures.
+# **Exercise 2.** The neuron explorer draws σ(w·x + b). How steep is that curve at each `x`?
+# Write `neuron_slope`, the derivative of σ(w·x + b) with respect to `x`, for a tensor of `x`
+# values, without autograd. The check compares it with the slope autograd measures, for three of
+# the four settings drawn above. (Where is each curve steepest, and how steep is it there?)
 
 # %% tags=["solution"]
-def sigmoid_slope(z: torch.Tensor) -> torch.Tensor:
-    """The derivative of the sigmoid at every element of z.
+def neuron_slope(x: torch.Tensor, w: float, b: float) -> torch.Tensor:
+    """d/dx of sigmoid(w * x + b) at every element of x.
 
-    Hint: compute s = torch.sigmoid(z) once, then return s * (1 - s).
+    Hint: the neuron feeds w·x + b into a sigmoid; ask how fast w·x + b changes when x does, and how fast the sigmoid changes with its input, then combine the two rates.
+    Hint 2: the chain rule multiplies the rates: the slope cell's formula for the sigmoid's slope, taken at w·x + b (torch.sigmoid() may be used), and the rate at which w·x + b changes with x.
     """
-    s = torch.sigmoid(z)
-    return s * (1 - s)
+    s = torch.sigmoid(w * x + b)
+    return w * s * (1 - s)
 
 
 # %%
-def autograd_slope(z):
-    z = z.clone().requires_grad_()
-    torch.sigmoid(z).sum().backward()
-    return z.grad
+def autograd_neuron_slope(x, w, b):
+    x = x.clone().requires_grad_()
+    torch.sigmoid(w * x + b).sum().backward()
+    return x.grad
 
 
-check_function(sigmoid_slope, [((torch.tensor([0.0]),), torch.tensor([0.25])),
-                               ((torch.linspace(-8, 8, 33),), autograd_slope(torch.linspace(-8, 8, 33)))])
+xs = torch.linspace(-5, 5, 41)
+check_function(neuron_slope, [((xs, w, b), autograd_neuron_slope(xs, w, b)) for w, b in [(1.0, 0.0), (5.0, -10.0), (-2.0, 3.0)]])
 
 # %% [markdown]
 # **Exercise 3.** Collapse any stack of linear layers (no activations) into the weight and bias
@@ -389,7 +400,8 @@ check_function(sigmoid_slope, [((torch.tensor([0.0]),), torch.tensor([0.25])),
 def collapse(layers: list) -> tuple:
     """Weight and bias of the one linear layer that equals `layers` applied in order.
 
-    Hint: start with W = layers[0].weight and b = layers[0].bias; for each next layer L, W becomes L.weight @ W and b becomes L.weight @ b + L.bias.
+    Hint: fold the layers in one at a time: if the layers so far equal one layer, which single layer equals that one followed by the next?
+    Hint 2: feeding W x + b into a layer with weight V and bias c gives V (W x + b) + c: multiply out the bracket, as the three-layer cell did, and repeat down the list; @ multiplies matrices, and .detach() returns results without their autograd history.
     """
     W, b = layers[0].weight, layers[0].bias
     for layer in layers[1:]:
@@ -413,6 +425,74 @@ torch.manual_seed(2)
 stacks = [[nn.Linear(a, c).double() for a, c in zip(sizes, sizes[1:])]
           for sizes in [(3, 2), (5, 4, 3), (6, 4, 4, 2), (784, 16, 16, 10)]]
 check_function(collapse, [((layers,), probe(layers)) for layers in stacks])
+
+# %% [markdown]
+# **Exercise 4 (predict, then run).** At the starting weights, the best single linear layer
+# missed less than 1 % of what the sigmoid network computes, because the sigmoid is almost
+# straight near 0. The cell after the next one keeps the same three layers and the same weights
+# but puts **ReLU** between them instead of sigmoids, and asks `lstsq` again for the best single
+# layer. Will that layer miss `"more"`, `"less"` or `"about the same"` (within a factor of 2) of
+# the variation than it did with sigmoids? Write your prediction into `predicted_relu_miss`
+# **before** you run the experiment cell.
+
+# %% tags=["solution"]
+def predicted_relu_miss() -> str:
+    """Your prediction, made before running the experiment: "more", "less" or "about the same".
+
+    Hint: the sigmoid fitted well because the numbers fed into it stay near 0, where it is almost a straight line. What does ReLU look like near 0?
+    Hint 2: look at ReLU's slope just below and just above 0 in the activation plot: a straight line has one slope everywhere, and about half of the numbers fed in are negative.
+    """
+    return "more"
+
+
+# %%
+with torch.no_grad():
+    relu_outputs = layer3(torch.relu(layer2(torch.relu(layer1(x))))).double()   # same layers, ReLU between
+w_and_b = torch.linalg.lstsq(X, relu_outputs, driver="gels").solution
+relu_miss = ((X @ w_and_b - relu_outputs).norm() / (relu_outputs - relu_outputs.mean(dim=0)).norm()).item()
+sigmoid_miss = fit_errors["with sigmoids"]
+print(f"best single layer misses {relu_miss:.0%} of the variation with ReLU, {sigmoid_miss:.0%} with sigmoids")
+observed = "more" if relu_miss > 2 * sigmoid_miss else "less" if relu_miss < sigmoid_miss / 2 else "about the same"
+# Measured 35.25-35.27 % against 0.66 % on two CPU settings: a factor of about 50, far from the factor 2 that decides.
+assert relu_miss > 10 * sigmoid_miss, "ReLU's corner at 0 should leave a far larger miss than the sigmoid's gentle bend"
+
+# %%
+check_function(predicted_relu_miss, [((), observed)])
+
+# %% [markdown]
+# **Exercise 5 (change the experiment).** The activation plot measured each activation's slope
+# with autograd on the 2,001 points from −10 to 10. Change what it reads from that measurement:
+# instead of the largest slope, return the fraction of the 2,001 points where the slope is below
+# a `threshold`, the nearly flat ground where a signal passing back through the activation
+# almost vanishes. Use autograd as that cell did, for `activation` one of `torch.sigmoid`,
+# `torch.tanh` or `torch.relu`. At threshold 0.01, which activation has the most flat ground? Does
+# the winner change at threshold 0.1?
+
+# %% tags=["solution"]
+def flat_fraction(activation, threshold: float) -> float:
+    """Fraction of the points -10.00, -9.99, ..., 10.00 where autograd's slope of activation is below threshold.
+
+    Hint: repeat the activation plot's measurement for one activation, then count instead of taking the largest value.
+    Hint 2: a fresh copy of the points with .requires_grad_(), .sum() of the activation's outputs, .backward(), then the points' .grad holds the slopes; a comparison gives booleans, and their mean as floats is a fraction.
+    """
+    points = zs.detach().clone().requires_grad_()
+    activation(points).sum().backward()
+    return (points.grad < threshold).float().mean().item()
+
+
+# %%
+grid = zs.detach()
+exact_slopes = {torch.sigmoid: torch.sigmoid(grid) * (1 - torch.sigmoid(grid)),   # the slopes from calculus
+                torch.tanh: 1 - torch.tanh(grid) ** 2,
+                torch.relu: (grid > 0).float()}
+flat_cases = []
+for f, slopes in exact_slopes.items():
+    for threshold in (0.01, 0.1):
+        # the nearest point's slope is 1.5e-05 or more from a threshold (measured: 4.8e-05 for the sigmoid at
+        # 0.01); float32 rounding moves a slope by about 1e-09, so no machine counts a point on the other side
+        assert (slopes - threshold).abs().min() > 1e-5
+        flat_cases.append(((f, threshold), (slopes < threshold).sum().item() / len(grid)))
+check_function(flat_fraction, flat_cases)
 
 # %% [markdown]
 # Next: **03 · The network**: the guide's 784-16-16-10 network built in PyTorch, its 13,002
