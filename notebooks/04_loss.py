@@ -448,28 +448,35 @@ assert test_scores.abs().max().item() <= bound
 # %% [markdown]
 # ## Exercises
 #
-# **Exercise 1.** Write the cross-entropy loss yourself, safe for any scores: take `scores`
-# `[B, C]` and integer `labels` `[B]`, return the loss averaged over the batch as a 0-dim tensor.
-# Use the log-sum-exp trick, and do not call `F.cross_entropy`, `F.log_softmax` or
-# `torch.logsumexp`. The check compares with `F.cross_entropy` on real scores and on huge ones.
+# **Exercise 1.** Soft targets. So far each image had one right answer, a one-hot target. A
+# target can also spread its weight over several classes, `targets` `[B, C]` with rows that
+# add up to 1 (an image that two people labelled differently, say, or the "label smoothing"
+# that gives the true class 0.9 and shares 0.1 among the rest). The loss of one image is then
+# $-\sum_k t_k \ln p_k$, which is $-\ln p_y$ again when the target is one-hot. Return it
+# averaged over the batch as a 0-dim tensor, safe for any scores, without `F.cross_entropy`,
+# `F.log_softmax` or `torch.logsumexp`. The check compares with `F.cross_entropy`, which accepts
+# such targets too, on real scores and on huge ones.
 
 # %% tags=["solution"]
-def cross_entropy_from_scratch(scores: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Average over the batch of -ln softmax(scores)[label], computed without overflow.
+def soft_cross_entropy(scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Average over the batch of -sum_k targets[k] * ln softmax(scores)[k], computed without overflow.
 
-    Hint: subtract each row's largest score m before .exp(); ln p = scores - (m + ln of the row sum); pick each row's label with [torch.arange(B), labels].
+    Hint: every class now counts, each in proportion to its share of the target, so you need ln p for all the classes at once; get it the way that never forms a probability that could overflow or round to 0.
+    Hint 2: the log-sum-exp cell above gives a [B, C] tensor of log-probabilities (max with keepdim=True keeps the shapes lined up); targets has the same shape, and the sum over the classes comes before the mean over the images.
     """
     m = scores.max(dim=1, keepdim=True).values
     log_probs = scores - (m + (scores - m).exp().sum(dim=1, keepdim=True).log())
-    return -log_probs[torch.arange(len(labels)), labels].mean()
+    return -(targets * log_probs).sum(dim=1).mean()
 
 
 # %%
+smoothed = torch.full((32, 10), 0.1 / 9).scatter(1, labels[:, None], 0.9)       # label smoothing, rows sum to 1
 huge = torch.tensor([[1000.0, 0.0, -1000.0], [5.0, 500.0, 1.0]])
-check_function(cross_entropy_from_scratch, [
-    ((scores, labels), F.cross_entropy(scores, labels)),
-    ((scores[:1], labels[:1]), F.cross_entropy(scores[:1], labels[:1])),
-    ((huge, torch.tensor([0, 0])), F.cross_entropy(huge, torch.tensor([0, 0]))),
+huge_targets = torch.tensor([[0.5, 0.5, 0.0], [0.0, 1.0, 0.0]])
+check_function(soft_cross_entropy, [
+    ((scores, smoothed), F.cross_entropy(scores, smoothed)),
+    ((scores, F.one_hot(labels, 10).float()), F.cross_entropy(scores, labels)),
+    ((huge, huge_targets), F.cross_entropy(huge, huge_targets)),
 ])
 
 # %% [markdown]
@@ -480,7 +487,8 @@ check_function(cross_entropy_from_scratch, [
 def correct_probability(loss: float) -> float:
     """The correct class's probability p for a single-image cross-entropy loss -ln p.
 
-    Hint: undo the minus and the natural log: p = e^(-loss), math.exp.
+    Hint: the loss was made from p by two steps, a natural log and a change of sign; undo them in reverse order.
+    Hint 2: the function that undoes a natural log is the exponential, math.exp in Python.
     """
     return math.exp(-loss)
 
@@ -497,7 +505,8 @@ check_function(correct_probability, [((0.10536051565782628,), 0.9), ((math.log(1
 def double_softmax_floor(n_classes: int) -> float:
     """Lowest possible loss of F.cross_entropy(F.softmax(scores), labels) with n_classes classes.
 
-    Hint: the best case is probabilities exactly [1, 0, ..., 0]; softmax those again (e^1 and n-1 times e^0) and take -ln of the first entry.
+    Hint: the best the first softmax can hand on is a perfect answer, 1 for the right class and 0 for the others; follow those numbers through the second softmax and the log.
+    Hint 2: the second softmax exponentiates the 1 to e and each of the n_classes - 1 zeros to 1; math.log and math.e are all you need.
     """
     return math.log(1 + (n_classes - 1) / math.e)
 
@@ -506,5 +515,79 @@ def double_softmax_floor(n_classes: int) -> float:
 check_function(double_softmax_floor, [((10,), 1.4611501717), ((2,), 0.3132616875), ((1000,), 5.9094720863)])
 
 # %% [markdown]
+# **Exercise 4 (predict, then run).** The untrained network's average test loss came out a little
+# above ln 10 (the figure printed above) because its probabilities tilt a little away from 1/10.
+# The next cell multiplies all its 10,000 × 10 test scores by 10: the same ranking on every
+# image, the same winning digit, the same accuracy, only the scores ten times further apart.
+# Will the average loss be `"higher"`, `"lower"` or `"about the same"` (within 0.05)? Write your
+# prediction in the function below **before** you run the experiment cell.
+
+# %% tags=["solution"]
+def predicted_scaled_loss() -> str:
+    """Your prediction for the average test loss of the untrained scores times 10: "higher", "lower" or "about the same".
+
+    Hint: scaling the scores does not change which digit wins, but it changes how far softmax moves away from 1/10 each; is that tilt right or wrong more often for an untrained network?
+    Hint 2: before training, the winning digit is right only about as often as a blind guess; recall from the log curve what happens to -ln p as p falls towards 0 compared with what it gains as p rises towards 1.
+    """
+    return "higher"
+
+
+# %%
+with torch.no_grad():
+    scaled_loss = F.cross_entropy(10 * test_scores, test_labels).item()          # [10000, 10] scores, times 10
+print(f"untrained scores:        average loss {untrained_loss:.4f}")
+print(f"the same scores × 10:    average loss {scaled_loss:.4f}")
+same_winner = torch.equal((10 * test_scores).argmax(dim=1), test_scores.argmax(dim=1))
+print("the same winning digit on every image:", same_winner)
+# Measured 2.3369 and 3.7700 on both CPU settings (they differ in the last digits at most): a margin
+# of 1.4, thousands of times wider than what differs between machines, so the verdict never flips.
+assert abs(scaled_loss - untrained_loss) > 0.5
+observed = ("about the same" if abs(scaled_loss - untrained_loss) < 0.05
+            else "higher" if scaled_loss > untrained_loss else "lower")
+
+# %%
+check_function(predicted_scaled_loss, [((), observed)])
+
+# %% [markdown]
+# **Exercise 5 (change the experiment).** The rule "an untrained classifier starts near
+# ln(number of classes)" was measured above on networks with 10 outputs, seeds 1 to 4. Change
+# the number of outputs: build the same untrained network with `n_outputs` scores instead of 10
+# (`MLP((784, 16, 16, n_outputs))`, created right after `torch.manual_seed(seed)`), and return its
+# average loss over the 10,000 test images (the labels are still the digits 0 to 9, so the extra
+# outputs are classes no image belongs to). Does the rule still hold with ln 100 or ln 1000 in
+# place of ln 10, or does only the ten real digits' share count?
+
+# %% tags=["solution"]
+def untrained_loss_with_outputs(n_outputs: int, seed: int) -> float:
+    """Average F.cross_entropy over the test images of an untrained MLP with n_outputs scores, built after seeding.
+
+    Hint: rerun the seeds cell above with one change, the size of the last layer; the loss needs the scores of all n_outputs classes, not only the first ten.
+    Hint 2: MLP takes the layer sizes as a tuple; seed with torch.manual_seed before building it, run it on test_images under torch.no_grad(), and return a Python float with .item().
+    """
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        return F.cross_entropy(MLP((784, 16, 16, n_outputs))(test_images), test_labels).item()
+
+
+# %%
+def seeded_untrained_loss(n_outputs, seed):
+    torch.manual_seed(seed)
+    net = MLP((784, 16, 16, n_outputs))
+    with torch.no_grad():
+        return F.cross_entropy(net(test_images), test_labels).item()
+
+
+# The same computation on the same machine gives the same float; 1e-4 leaves room for a learner who
+# orders the steps differently (float32 rounding moves these losses by under 1e-6).
+expected = {(n, seed): seeded_untrained_loss(n, seed) for n, seed in ((100, 0), (1000, 0), (10, 1))}
+check_function(untrained_loss_with_outputs, list(expected.items()), tol=1e-4)
+for (n, seed), loss in expected.items():
+    print(f"{n:5} outputs, seed {seed}: average loss {loss:.3f}   ln {n} = {math.log(n):.3f}")
+
+# %% [markdown]
+# The rule holds as "ln of the number of **outputs**": softmax shares the probability among all
+# the scores the network produces, whether or not any image belongs to a class, so a fresh
+# network with 100 outputs starts near ln 100 (the check printed both), not near ln 10.
+#
 # Next: **05 · Gradients, backprop and SGD**: how the loss's gradient is computed and used to
 # change the weights.
