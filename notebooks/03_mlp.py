@@ -25,7 +25,7 @@ def install_course_utils():
     import subprocess
     from importlib import invalidate_caches, metadata
 
-    commit = "ba6a6957fd865c125c12e1617e612f4def69a95a"  # the exact version this notebook was written for
+    commit = "52a8ff28221d3faf9394002957a64ef47c27ad3f"  # the exact version this notebook was written for
     url = "git+https://github.com/nn-from-pixels/mnist-course@" + commit
     needs = {  # course_utils' dependencies, all preinstalled on Colab
         "torch": ">=2.0",
@@ -108,7 +108,7 @@ print("nn.Linear" + str(inspect.signature(nn.Linear)))
 # batch of images: flatten each 28×28 picture into 784 numbers, then layer, sigmoid, layer,
 # sigmoid, layer. The last layer has no sigmoid: its 10 outputs are raw scores, one per digit,
 # and chapter 04 turns them into a loss. The rest of the chapter uses this class, so it is written
-# out in full here; exercise 4 asks you to write `forward` yourself, for any number of layers.
+# out in full here; exercise 3 asks you to write `forward` yourself, for any number of layers.
 
 # %%
 class NeuralNetwork(nn.Module):
@@ -502,79 +502,68 @@ assert (top2.indices[:, 0] == 9).all() and (top2.indices[:, 1] == 3).all() and g
 #
 # ## Exercises
 #
-# **Exercise 1.** How many parameters does a fully connected network have, given its layer sizes
-# (inputs first, outputs last)? Each layer from `n_in` to `n_out` neurons has `n_in × n_out`
-# weights and `n_out` biases.
+# **Exercise 1.** The guide's network spends 13,002 parameters on two hidden layers of 16. Turn the
+# count round: for a network 784 → w → w → 10 with two hidden layers of the same width `w`, what
+# is the widest `w` whose parameter count stays within a `budget`? Return 0 when not even `w = 1`
+# fits. The check includes the guide's own 13,002.
 
 # %% tags=["solution"]
-def mlp_parameters(sizes: tuple) -> int:
-    """Number of weights plus biases of the network with these layer sizes, e.g. (784, 16, 16, 10).
+def widest_hidden_layers(budget: int) -> int:
+    """Largest width w such that the network 784 -> w -> w -> 10 has at most ``budget`` weights plus biases.
 
-    Hint: loop over zip(sizes, sizes[1:]) to get each (n_in, n_out) pair and add n_in * n_out + n_out.
+    Hint: write the parameter count of 784 -> w -> w -> 10 layer by layer, as the counting cell did for w = 16, then look for the largest w that stays within the budget.
+    Hint 2: the count grows with w, so trying w = 1, 2, 3, ... in a while loop until it passes the budget finds the answer (so does solving the quadratic in w); the answer is the last w that fitted.
     """
-    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+    def count(w):
+        return 784 * w + w + w * w + w + w * 10 + 10
+
+    w = 0
+    while count(w + 1) <= budget:
+        w += 1
+    return w
 
 
 # %%
-check_function(mlp_parameters, [(((784, 16, 16, 10),), 13_002), (((784, 10),), 7_850),
-                                (((784, 32, 32, 10),), count_parameters(MLP((784, 32, 32, 10)))),
-                                (((784, 128, 64, 10),), count_parameters(MLP((784, 128, 64, 10))))])
+widest_cases = [(13_002, 16), (13_001, 15), (50_000, 58), (100_000, 110), (807, 1), (806, 0)]
+for budget, w in widest_cases[:-1]:   # each answer fits, one more does not (count_parameters builds the networks)
+    assert count_parameters(MLP((784, w, w, 10))) <= budget < count_parameters(MLP((784, w + 1, w + 1, 10)))
+check_function(widest_hidden_layers, [((budget,), w) for budget, w in widest_cases])
 
 # %% [markdown]
-# **Exercise 2.** Write what `nn.Linear` computes, without calling it: given a batch `x` of shape
-# `[B, in]`, a weight of shape `[out, in]` and a bias of shape `[out]`, return the `[B, out]`
-# outputs. The check uses the first layer of the network above on real images.
+# **Exercise 2.** The template neuron answered one question ("is this a 0?") for one image at a
+# time. A layer asks several such questions of a whole batch at once. Given `k` templates
+# (`[k, 28, 28]`), their thresholds (`[k]`) and a batch of images (`[B, 1, 28, 28]`), return a
+# `[B, k]` tensor of booleans that says which neurons fire for which image, computed for the whole
+# batch and all templates at once, as an `nn.Linear` would. The check uses the 0-template with its
+# threshold and the hole alone as a second template, on the first 200 test images, and compares
+# with the template section's one-neuron computation.
 
 # %% tags=["solution"]
-def linear_forward(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """The outputs of a linear layer with this weight [out, in] and bias [out] for the inputs x [B, in].
+def templates_fire(templates: torch.Tensor, thresholds: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
+    """[B, k] booleans: True where sigmoid(w . x + b) of template k on image b is above 0.5, with b = -threshold.
 
-    Hint: the weight is stored one row per neuron, so transpose it: x @ weight.T + bias.
+    Hint: each template is one neuron: one row of a layer's weight, with its bias set by its threshold; a whole layer handles every image and every neuron at once.
+    Hint 2: flatten the images to [B, 784] and the templates to [k, 784]; the weighted sums of all pairs are one matrix product (mind which side is transposed), and the thresholds broadcast over the batch.
     """
-    return x @ weight.T + bias
+    sums = torch.flatten(images, start_dim=1) @ torch.flatten(templates, start_dim=1).T   # [B, 784] @ [784, k] -> [B, k]
+    return torch.sigmoid(sums - thresholds) > 0.5
 
 
 # %%
-with torch.no_grad():
-    flat = torch.flatten(images[:5], start_dim=1).to(device)
-    check_function(linear_forward, [((flat, W1, b1), model.layer1(flat)),
-                                    ((torch.ones(2, 16, device=device), model.layer3.weight, model.layer3.bias),
-                                     model.layer3(torch.ones(2, 16, device=device)))])
+two_templates, two_thresholds = torch.stack([template, hole]), torch.tensor([threshold, 8.0])
+first_200 = images[:200]
+one_at_a_time = []
+for t, thr in zip(two_templates, two_thresholds):
+    t_sums = torch.flatten(first_200, start_dim=1) @ t.flatten()      # [200, 784] @ [784] -> [200]
+    assert (t_sums - thr).abs().min() > 1e-4   # no image near a threshold: the booleans are the same on every machine
+    one_at_a_time.append(torch.sigmoid(t_sums - thr) > 0.5)
+check_function(templates_fire, [((two_templates, two_thresholds, first_200), torch.stack(one_at_a_time, dim=1)),
+                                ((template[None], torch.tensor([threshold]), images[:12]), (outputs > 0.5)[:, None])])
 
 # %% [markdown]
-# **Exercise 3.** Predict the shape after flattening and after each layer of a fully connected
-# network with layer sizes `sizes`, for a batch of `batch_size` images. Return a list of tuples:
-# for (784, 16, 16, 10) and 32 images, `[(32, 784), (32, 16), (32, 16), (32, 10)]`. The check
-# compares with shapes measured on `MLP` networks.
-
-# %% tags=["solution"]
-def forward_shapes(sizes: tuple, batch_size: int) -> list:
-    """Shapes (batch_size, width) after flattening and after each layer.
-
-    Hint: the batch dimension never changes; the width is each entry of sizes in turn.
-    """
-    return [(batch_size, n) for n in sizes]
-
-
-# %%
-def measured_shapes(sizes, batch_size):
-    net = MLP(sizes)
-    shapes = [(batch_size, sizes[0])]
-    hooks = [layer.register_forward_hook(lambda layer, inputs, output: shapes.append(tuple(output.shape)))
-             for layer in net.layers]
-    with torch.no_grad():
-        net(torch.zeros(batch_size, 1, 28, 28))
-    for hook in hooks:
-        hook.remove()
-    return shapes
-
-
-check_function(forward_shapes, [(((784, 16, 16, 10), 32), measured_shapes((784, 16, 16, 10), 32)),
-                                (((784, 64, 10), 5), measured_shapes((784, 64, 10), 5)),
-                                (((784, 32, 32, 16, 10), 1), measured_shapes((784, 32, 32, 16, 10), 1))])
-
+#
 # %% [markdown]
-# **Exercise 4.** Write the forward pass yourself, for a network of any depth. `layers` is a list
+# **Exercise 3.** Write the forward pass yourself, for a network of any depth. `layers` is a list
 # of `nn.Linear` layers, first to last; return the scores for a batch of images `x`
 # (`[B, 1, 28, 28]`), with a sigmoid after every layer except the last, as `NeuralNetwork.forward`
 # does for its three layers. Do not call a model: only the layers. The check compares with the
@@ -584,7 +573,8 @@ check_function(forward_shapes, [(((784, 16, 16, 10), 32), measured_shapes((784, 
 def network_forward(layers: list, x: torch.Tensor) -> torch.Tensor:
     """Scores [B, n_out] of a fully connected sigmoid network, given its nn.Linear layers in order.
 
-    Hint: flatten once at the start; the last layer is the only one without a sigmoid, so handle it after the loop.
+    Hint: the images arrive as pictures, and every layer but the last is followed by a sigmoid: decide what happens once at the start, what in a loop, and what once at the end.
+    Hint 2: torch.flatten() with start_dim=1 turns [B, 1, 28, 28] into [B, 784]; a slice of the list that stops one before the end gives every layer that a sigmoid follows, and index -1 is the last layer.
     """
     x = torch.flatten(x, start_dim=1)         # [B, 1, 28, 28] -> [B, 784]
     for layer in layers[:-1]:
@@ -600,6 +590,72 @@ with torch.no_grad():
     check_function(network_forward,
                    [(([model.layer1, model.layer2, model.layer3], few), model(few))]
                    + [((net.to(device).layers, few), net(few)) for net in others])
+
+# %% [markdown]
+# **Exercise 4 (predict, then run).** The untrained network of this chapter, made from seed 0,
+# answers 9 for every test image. The cell after the next one makes five more untrained networks,
+# from seeds 1 to 5, and lets each predict the 10,000 test digits. How many of the five answer one
+# and the same digit for every image? Write your prediction, a whole number from 0 to 5, into
+# `predicted_one_answer_networks` **before** you run the experiment cell.
+
+# %% tags=["solution"]
+def predicted_one_answer_networks() -> int:
+    """Your prediction, made before running the experiment: a whole number from 0 to 5.
+
+    Hint: ask why seed 0's network answered 9 everywhere: was it something about the digit 9 and these weights, or something every untrained network of this shape shares?
+    Hint 2: compare how much the picture moves the scores (the 'change across images' column) with how far apart the digits' scores sit; a new seed draws new offsets, but of the same size.
+    """
+    return 5
+
+
+# %%
+answers = []
+for seed in range(1, 6):
+    torch.manual_seed(seed)
+    fresh = MLP().to(device)
+    with torch.no_grad():
+        seed_scores = fresh(images.to(device)).cpu()             # [10000, 10]
+    top_two = seed_scores.topk(2, dim=1)
+    counts = torch.bincount(top_two.indices[:, 0], minlength=10)
+    answers.append((seed, (counts > 0).sum().item(), counts.argmax().item(),
+                    (top_two.values[:, 0] - top_two.values[:, 1]).min().item()))
+    print(f"seed {seed}: predicts {answers[-1][1]} different digit(s), most often {answers[-1][2]}")
+observed = sum(n_digits == 1 for _, n_digits, _, _ in answers)
+# Measured smallest gap between an image's two highest scores: 0.018 (seed 1) to 0.18 (seed 5), far above
+# float32 rounding (about 1e-6), so no machine can flip a prediction.
+assert min(smallest_gap for *_, smallest_gap in answers) > 1e-3
+
+# %%
+check_function(predicted_one_answer_networks, [((), observed)])
+
+# %% [markdown]
+# **Exercise 5 (change the experiment).** The template neuron's threshold was put halfway between
+# the average sums of the training 0s and the other digits (4.1). Change the threshold: return
+# the neuron's true positive rate and false positive rate on the 10,000 test images, as two
+# fractions from 0 to 1, for a given `threshold`, computed as that cell did (the neuron fires
+# where `sigmoid(w · x + b)` is above 0.5, with `b = -threshold`). Try 3.0 and 5.0 as well as
+# 4.1: what does a lower threshold gain, and what does it cost?
+
+# %% tags=["solution"]
+def template_rates(threshold: float) -> tuple[float, float]:
+    """(true positive rate, false positive rate) of the 0-template neuron on the test images with this threshold.
+
+    Hint: the test images' weighted sums are already computed; only the bias changes, then count as the rates cell did.
+    Hint 2: test_sums and labels == 0 are there to use; a boolean tensor's .sum() counts its Trues, and each rate divides by the number of images of its kind.
+    """
+    fire = torch.sigmoid(test_sums - threshold) > 0.5
+    zero = labels == 0
+    return fire[zero].sum().item() / zero.sum().item(), fire[~zero].sum().item() / (~zero).sum().item()
+
+
+# %%
+rate_cases = []
+for t in (3.0, threshold, 5.0):
+    assert (test_sums - t).abs().min() > 1e-4     # no test image near the threshold: exact counts everywhere
+    zeros_above = sum(s > t for s in test_sums[labels == 0].tolist())
+    others_above = sum(s > t for s in test_sums[labels != 0].tolist())
+    rate_cases.append(((t,), (zeros_above / n_zero, others_above / n_other)))
+check_function(template_rates, rate_cases)
 
 # %% [markdown]
 # Next: **04 · Loss**: turning the 10 scores into one number that says how wrong the network is.
