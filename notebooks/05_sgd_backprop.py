@@ -27,7 +27,7 @@ def install_course_utils():
     import subprocess
     from importlib import invalidate_caches, metadata
 
-    commit = "ba6a6957fd865c125c12e1617e612f4def69a95a"  # the exact version this notebook was written for
+    commit = "52a8ff28221d3faf9394002957a64ef47c27ad3f"  # the exact version this notebook was written for
     url = "git+https://github.com/nn-from-pixels/mnist-course@" + commit
     needs = {  # course_utils' dependencies, all preinstalled on Colab
         "torch": ">=2.0",
@@ -454,21 +454,55 @@ assert epoch_acc[60_000] < 0.15 and 0.74 < epoch_acc[32] < 0.83
 #
 # ## Exercises
 #
-# **Exercise 1.** Write the finite-difference slope of a function of one number: the central
-# difference $(f(x + h) - f(x - h)) / 2h$. The checks use functions whose slopes you know:
-# $\sin'(0) = 1$, $\exp'(1) = e$, $\ln'(2) = 0.5$.
+# **Exercise 1.** A whole gradient by brute force. `finite_difference` above measures the slope
+# for one weight. Generalise it: given a function `f` that takes a float64 tensor `x` of any
+# shape and returns a 0-dim tensor, return the central-difference estimate of the gradient of
+# `f` at `x`: a tensor with the shape and dtype of `x`, one slope per entry. Leave `x` as it was.
+# The check compares your estimate with autograd's gradient for a cubic, the toy bowl below and
+# a small cross-entropy loss of a `[3, 10]` weight matrix.
 
 # %% tags=["solution"]
-def numerical_derivative(f, x: float, h: float = 1e-5) -> float:
-    """Slope of f at x, estimated from f(x + h) and f(x - h).
+def numerical_gradient(f, x: torch.Tensor, h: float = 1e-5) -> torch.Tensor:
+    """Central-difference estimate of the gradient of the scalar function f at x (same shape and dtype as x).
 
-    Hint: (f(x + h) - f(x - h)) / (2 * h); a one-sided (f(x + h) - f(x)) / h is not accurate enough.
+    Hint: a gradient is one slope per entry: nudge one entry at a time, up and then down, with every other entry held still, and measure how f changes, as finite_difference does for a single weight.
+    Hint 2: loop over every entry (x.numel() counts them); torch.zeros_like(x) gives a nudge tensor, and .view(-1) (or .reshape(-1)) lets one index reach any entry of a tensor of any shape.
     """
-    return (f(x + h) - f(x - h)) / (2 * h)
+    grad = torch.zeros_like(x)
+    for i in range(x.numel()):
+        nudge = torch.zeros_like(x)
+        nudge.view(-1)[i] = h
+        grad.view(-1)[i] = (f(x + nudge) - f(x - nudge)) / (2 * h)
+    return grad
 
 
 # %%
-check_function(numerical_derivative, [((math.sin, 0.0), 1.0), ((math.exp, 1.0), math.e), ((math.log, 2.0), 0.5)])
+def autograd_gradient(f, x):
+    x = x.clone().requires_grad_()
+    f(x).backward()
+    return x.grad
+
+
+generator = torch.Generator().manual_seed(5)
+features = torch.randn(4, 3, dtype=torch.float64, generator=generator)      # 4 made-up inputs of 3 numbers
+
+
+def cubic(x):
+    return (x**3).sum()
+
+
+def bowl(w):
+    return toy_loss(w[0], w[1])
+
+
+def small_loss(weight):
+    return F.cross_entropy(features @ weight, labels[:4])      # [4, 3] @ [3, 10] -> [4, 10] scores
+
+
+cases = [(cubic, torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)),
+         (bowl, torch.tensor([-4.0, 2.0], dtype=torch.float64)),
+         (small_loss, torch.randn(3, 10, dtype=torch.float64, generator=generator))]
+check_function(numerical_gradient, [((f, x), autograd_gradient(f, x)) for f, x in cases])
 
 # %% [markdown]
 # **Exercise 2.** Write the cosine similarity of two tensors of the same shape (treat each as
@@ -478,7 +512,8 @@ check_function(numerical_derivative, [((math.sin, 0.0), 1.0), ((math.exp, 1.0), 
 def cosine_similarity(a: torch.Tensor, b: torch.Tensor) -> float:
     """Cosine of the angle between a and b, each flattened to a vector.
 
-    Hint: flatten both, then (a * b).sum() / (a.norm() * b.norm()), and .item() for a float.
+    Hint: the cosine compares directions only, so it must not change when either vector is made longer; the dot product measures how much two vectors agree, and their lengths are what you must divide out.
+    Hint 2: .flatten() makes each tensor one vector; a tensor's length is .norm(), and .item() turns a 0-dim tensor into a float.
     """
     a, b = a.flatten(), b.flatten()
     return ((a * b).sum() / (a.norm() * b.norm())).item()
@@ -503,7 +538,8 @@ check_function(cosine_similarity, [
 def descend_1d(curvature: float, w0: float, lr: float, steps: int) -> float:
     """The weight after `steps` gradient-descent steps on curvature / 2 * w**2, starting at w0.
 
-    Hint: the gradient of c/2 * w**2 is c * w; repeat w = w - lr * c * w.
+    Hint: each step needs the slope of the loss at the current weight, and moves the weight against it by the learning rate times that slope.
+    Hint 2: differentiate c/2 times w squared by hand (the 2s cancel); a for loop over range(steps) updates one float.
     """
     w = w0
     for _ in range(steps):
@@ -514,6 +550,74 @@ def descend_1d(curvature: float, w0: float, lr: float, steps: int) -> float:
 # %%
 check_function(descend_1d, [((1.0, 1.0, 0.5, 3), 0.125), ((1.0, 1.0, 2.5, 3), -3.375), ((4.0, 2.0, 0.25, 5), 0.0),
                             ((4.0, 2.0, 0.02, 25), 0.2487285736), ((4.0, 2.0, 0.52, 25), -13.6969503924)])
+
+# %% [markdown]
+# **Exercise 4 (predict, then run).** Back to the toy bowl, 25 steps from (-4, 2). Three more
+# learning rates: 0.25, which wipes out `w2` in a single step (its factor $1 - 4 \times 0.25$ is
+# 0); 0.3, the "good" rate above; and 0.4, which overshoots across the steep direction at every
+# step. Which of `0.25`, `0.3` or `0.4` ends closest to the minimum (0, 0)? Write your prediction
+# in the function below **before** you run the experiment cell.
+
+# %% tags=["solution"]
+def predicted_closest_lr() -> float:
+    """The learning rate, 0.25, 0.3 or 0.4, whose 25 steps from (-4, 2) end closest to (0, 0).
+
+    Hint: after 25 steps the distance is set by whichever direction is still far from 0; which direction is that for each rate?
+    Hint 2: compare the per-step factors of both directions (the cell after the plot prints them for other rates) and look at the larger size of the two for each rate.
+    """
+    return 0.4
+
+
+# %%
+finals = {lr_: descend(lr_)[-1] for lr_ in (0.25, 0.3, 0.4)}
+for lr_, w in finals.items():
+    print(f"lr {lr_:4}: after 25 steps, distance {w.norm().item():.1e} from the minimum (0, 0)")
+distances = sorted(w.norm().item() for w in finals.values())
+# Measured 1.3e-05, 5.4e-04 and 3.0e-03 on both CPU settings: the winner is ahead by a factor of 40,
+# where CPUs differ in the last bits of float32 only.
+assert distances[1] > 10 * distances[0]
+observed = min(finals, key=lambda lr_: finals[lr_].norm().item())
+
+# %%
+check_function(predicted_closest_lr, [((), observed)])
+
+# %% [markdown]
+# **Exercise 5 (change the experiment).** The mini-batch experiment compared 50 gradients of
+# batches of 1, 32 and 1,024 images with the full-batch gradient. Change the batch size: run the
+# same experiment for `batch_size` (the same untrained `model`, 50 batches drawn by
+# `TensorBatches` with `generator=torch.Generator().manual_seed(batch_size)`, as above) and
+# return the mean cosine similarity with `full_gradient` as a float. Where does a batch of 256
+# land between batch 32's mean and batch 1,024's, and does 4 times fewer images than 1,024 cost
+# much in direction?
+
+# %% tags=["solution"]
+def mean_batch_cosine(batch_size: int) -> float:
+    """Mean cosine similarity between full_gradient and the gradients of 50 mini-batches of batch_size images.
+
+    Hint: the cell that filled cosines does this for three batch sizes; run its loop body for one size and average.
+    Hint 2: itertools.islice takes the first n_batches batches; flat_gradient and F.cosine_similarity with dim=0 do the rest, and .mean().item() gives a float.
+    """
+    batches = TensorBatches(train_images, train_labels, batch_size=batch_size,
+                            generator=torch.Generator().manual_seed(batch_size))
+    return torch.tensor([F.cosine_similarity(flat_gradient(model, x, y), full_gradient, dim=0).item()
+                         for x, y in itertools.islice(batches, n_batches)]).mean().item()
+
+
+# %%
+def cosines_for(batch_size):
+    batches = TensorBatches(train_images, train_labels, batch_size=batch_size,
+                            generator=torch.Generator().manual_seed(batch_size))
+    return [F.cosine_similarity(flat_gradient(model, x, y), full_gradient, dim=0).item()
+            for x, y in itertools.islice(batches, n_batches)]
+
+
+expected = {b: sum(cosines_for(b)) / n_batches for b in (256, 4)}
+# Both sides run the same float32 kernels on the same machine; a learner who sums in another order
+# moves the mean by about 1e-7, so 1e-5 is ample (and far below the 0.1 gaps between batch sizes).
+check_function(mean_batch_cosine, [((b,), mean) for b, mean in expected.items()], tol=1e-5)
+for b in (32, 1024):
+    print(f"batch {b:5,}: mean cosine {cosines[b].mean().item():.3f}")
+print(f"batch   256: mean cosine {expected[256]:.3f}")
 
 # %% [markdown]
 # Next: **06 · Backpropagation by hand**: where those 13,002 gradients come from, written out as four
