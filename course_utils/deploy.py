@@ -123,6 +123,7 @@ def export_model(model: nn.Module, path: str | os.PathLike, example: torch.Tenso
                              "a batch of inputs of the shape the model takes (e.g. torch.zeros(2, 1, 28, 28))")
         example = torch.zeros(2, 1, 28, 28)
     frozen = copy.deepcopy(model).cpu().eval()  # the learner's model is neither moved nor switched to eval
+    frozen = frozen.to(memory_format=torch.contiguous_format)  # channels-last weights would load with a warning
     program = torch.export.export(frozen, (example.cpu(),), dynamic_shapes=({0: torch.export.Dim("batch")},))
     for node in program.graph_module.graph.nodes:
         # torch.export records the source file and line of every operation, absolute paths of this

@@ -197,7 +197,14 @@ def train_mode(model: nn.Module) -> contextlib.AbstractContextManager[nn.Module]
 @contextlib.contextmanager
 def _mode(model: nn.Module, training: bool) -> Iterator[nn.Module]:
     was_training = model.training
-    model.train(training)
+    try:
+        model.train(training)
+    except NotImplementedError:  # a program loaded with load_exported: frozen in eval mode, no train() at all
+        if training:
+            raise TypeError("an exported model (load_exported) is a frozen program in eval mode and cannot be "
+                            "trained; train the original model, then export it again") from None
+        yield model
+        return
     try:
         yield model
     finally:

@@ -1,5 +1,6 @@
 import os
 import zipfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,9 @@ from course_utils import deploy
 from course_utils.deploy import (CheckpointError, DigitThreshold, checkpoint_info, export_model, load_checkpoint,
                                  load_exported, predict, save_checkpoint)
 from course_utils.mnist_files import MnistUnavailable
+from course_utils.data import TensorBatches
 from course_utils.models import MLP, FastCNN, SimpleCNN
+from course_utils.training import evaluate, train_epoch
 
 
 def model(seed=0, **kwargs):
@@ -160,9 +163,15 @@ def test_the_course_cnns_export_without_an_example_and_predict_as_before(tmp_pat
     x = torch.rand(5, 1, 28, 28)
     for cnn in (SimpleCNN(), FastCNN().to(memory_format=torch.channels_last)):
         cnn.eval()
-        exported = load_exported(export_model(cnn, tmp_path / f"{type(cnn).__name__}.pt2"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")              # channels-last weights must not make torch warn on load
+            exported = load_exported(export_model(cnn, tmp_path / f"{type(cnn).__name__}.pt2"))
         with torch.no_grad():
             assert torch.allclose(exported(x), cnn(x), atol=1e-5)
+        batches = TensorBatches(x, torch.arange(5), batch_size=5, shuffle=False)
+        assert evaluate(exported, batches) == pytest.approx(evaluate(cnn, batches))  # eval mode: nothing to switch
+        with pytest.raises(TypeError, match="exported model .* cannot be trained; train the original model"):
+            train_epoch(exported, batches, torch.optim.SGD(exported.parameters(), lr=0.1))
     with pytest.raises(ValueError, match=r"cannot guess the input shape of a Linear: pass example="):
         export_model(nn.Linear(3, 2), tmp_path / "lin.pt2")
 
