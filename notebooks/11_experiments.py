@@ -30,7 +30,7 @@ def install_course_utils():
     import subprocess
     from importlib import invalidate_caches, metadata
 
-    commit = "ba6a6957fd865c125c12e1617e612f4def69a95a"  # the exact version this notebook was written for
+    commit = "52a8ff28221d3faf9394002957a64ef47c27ad3f"  # the exact version this notebook was written for
     url = "git+https://github.com/nn-from-pixels/mnist-course@" + commit
     needs = {  # course_utils' dependencies, all preinstalled on Colab
         "torch": ">=2.0",
@@ -684,21 +684,31 @@ for title, sizes, activation in [("baseline 16-16 sigmoid", (784, 16, 16, 10), n
 # %% [markdown]
 # ## Exercises
 #
-# **Exercise 1.** Summarise several seeds' results: return `(lowest, mean, highest)` of a list of
-# accuracies.
+# **Exercise 1.** Is one row really better than another? Every row of the table is three seeds,
+# and the seeds of one row differ. Call a configuration the clear winner only when **every** seed
+# of it did better than **every** seed of the other. Given two lists of seed accuracies, return
+# `"a"` or `"b"` for the clear winner, or `"unclear"` when neither is.
 
 # %% tags=["solution"]
-def summarize(accuracies: list[float]) -> tuple[float, float, float]:
-    """(min, mean, max) of a list of numbers.
+def clear_winner(a: list[float], b: list[float]) -> str:
+    """"a" if every seed of a beats every seed of b, "b" the other way round, "unclear" otherwise.
 
-    Hint: Python's built-in functions find a list's extremes; the mean is no built-in, but two built-ins make it.
+    Hint: you need not compare every pair of seeds: think of each list as a range from its lowest to its highest value; when do two ranges leave no doubt?
+    Hint 2: min() and max() give each range's ends; a wins clearly when its worst seed is above b's best (strictly: a tie is no win); check b the same way.
     """
-    return min(accuracies), sum(accuracies) / len(accuracies), max(accuracies)
+    if min(a) > max(b):
+        return "a"
+    if min(b) > max(a):
+        return "b"
+    return "unclear"
 
 
 # %%
-check_function(summarize, [(([0.5, 0.7, 0.6],), (0.5, 0.6, 0.7)), (([0.9],), (0.9, 0.9, 0.9)),
-                           (([0.25, 0.75],), (0.25, 0.5, 0.75))])
+check_function(clear_winner, [(([0.93, 0.94, 0.95], [0.90, 0.91, 0.92]), "a"),
+                              (([0.90, 0.91, 0.92], [0.93, 0.94, 0.95]), "b"),
+                              (([0.90, 0.95], [0.92, 0.93]), "unclear"),
+                              (([0.92, 0.93], [0.90, 0.92]), "unclear"),
+                              (([0.5], [0.4]), "a")])
 
 # %% [markdown]
 # **Exercise 2.** Choose, then report, as this chapter did. Given two dicts
@@ -765,7 +775,7 @@ def steepest_lr(lrs: list[float], losses: list[float]) -> float:
     """The learning rate at the start of the largest drop from one loss to the next.
 
     Hint: look at consecutive pairs of losses, find the position of the biggest fall, and answer with the rate there, not the loss.
-    Hint 2: zip(losses, losses[1:]) pairs every loss with the next one; enumerate() adds the position.
+    Hint 2: zip() can pair the list of losses with the same list shifted by one place; max() over the positions, with key=, finds the position of the largest drop.
     """
     drops = [before - after for before, after in zip(losses, losses[1:])]
     return lrs[max(range(len(drops)), key=drops.__getitem__)]
@@ -775,6 +785,69 @@ def steepest_lr(lrs: list[float], losses: list[float]) -> float:
 check_function(steepest_lr, [(([1e-4, 1e-3, 1e-2, 1e-1, 1.0], [2.30, 2.25, 1.60, 0.90, 3.00]), 1e-2),
                              (([0.001, 0.01, 0.1, 1.0], [2.3, 1.0, 0.9, 0.5]), 0.001),
                              (([0.1, 0.2, 0.4, 0.8, 1.6], [2.0, 2.1, 1.9, 2.5, 1.0]), 0.8)])
+
+# %% [markdown]
+# **Exercise 5 (predict, then run).** Experiment 1 trained SGD at the chosen rate on batches of
+# 32 images for 3 epochs. The cell after the next one trains the same network at the same rate
+# from the same three seeds for the same 3 epochs, but on batches of **128** images. Will its
+# mean validation accuracy be `"higher"`, `"lower"` or `"about the same"` (within half a point)?
+# Write your prediction into the function before you run the cell.
+
+# %% tags=["solution"]
+def predicted_big_batches() -> str:
+    """Your prediction, made before running the experiment: "higher", "lower" or "about the same".
+
+    Hint: a larger batch gives a less noisy gradient, but count what else changes when the number of epochs stays the same.
+    Hint 2: how many updates does an epoch of 50,000 images make at 32 and at 128 images per batch, and how did this network do in Experiment 1 with too few effective steps (the small rates)?
+    """
+    return "lower"
+
+
+# %% tags=["nbval-ignore-output"]
+big = fit_seeds(SEEDS, train_images, train_labels, EPOCHS, lr=best_sgd_lr, batch_size=128, test_images=val_images,
+                test_labels=val_labels, sizes=BASE_SIZES, activation=BASE_ACTIVATION, device=device, progress=False)
+small_acc, big_acc = sgd_mean[best_sgd_lr], mean(big.test_acc[-1])
+print(f"SGD lr {best_sgd_lr:g}, {EPOCHS} epochs: batches of {BATCH} mean validation accuracy {small_acc:.1%} "
+      f"({EPOCHS * batches_per_epoch:,} updates); batches of 128 {big_acc:.1%} ({EPOCHS * math.ceil(50_000 / 128):,} updates)")
+observed = "about the same" if abs(big_acc - small_acc) < 0.005 else "higher" if big_acc > small_acc else "lower"
+# measured: mean validation accuracy 93.6 % with batches of 32, 88.5 % with batches of 128; the assert asks for 2 points
+assert abs(big_acc - small_acc) > 0.02
+
+# %%
+check_function(predicted_big_batches, [((), observed)])
+
+# %% [markdown]
+# For the same number of epochs, batches of 128 make a quarter of the updates, and this network,
+# slow to leave its flat start, needs the steps more than it needs cleaner gradients. A larger
+# batch earns its keep together with a larger learning rate or more epochs, or on hardware that
+# computes 128 images in about the time of 32.
+#
+# **Exercise 6 (change the experiment).** The range test ran from seed 0's network, and SGD's
+# smoothed loss first fell below 2.2 at a rate of about 0.55 (printed there). Change the seed:
+# run SGD's range test from another seed's network and return the rate at which its smoothed
+# loss first falls below 2.2. Is seed 0's figure typical, or does the point where SGD starts to
+# learn move a lot with the starting weights?
+
+# %% tags=["solution"]
+def sgd_falls_at(seed: int) -> float:
+    """The first learning rate of SGD's range test from ``seed`` at which the smoothed loss is below 2.2.
+
+    Hint: the range test function already takes a seed; read its two lists together and stop at the first loss under 2.2.
+    Hint 2: lr_range_test(make_optimizer, seed=...) returns (rates, smoothed losses); next() over a generator that zips them returns the first rate that qualifies.
+    """
+    lrs, losses = lr_range_test(lambda params: torch.optim.SGD(params, lr=1e-5), seed=seed)
+    return next(lr for lr, loss in zip(lrs, losses) if loss < 2.2)
+
+
+# %%
+def falls_at_reference(seed: int) -> float:
+    """The same answer from the position of the first loss under 2.2, counted with a tensor."""
+    lrs, losses = lr_range_test(lambda params: torch.optim.SGD(params, lr=1e-5), seed=seed)
+    return lrs[int((torch.tensor(losses) >= 2.2).int().argmin())]
+
+
+# a seeded range test repeats exactly on one computer, so the two agree to the last digit
+check_function(sgd_falls_at, [((1,), falls_at_reference(1))])
 
 # %% [markdown]
 # You have now followed the guide to its end and measured every step of its list. Change `EPOCHS`,
