@@ -27,7 +27,7 @@ def install_course_utils():
     import subprocess
     from importlib import invalidate_caches, metadata
 
-    commit = "ba6a6957fd865c125c12e1617e612f4def69a95a"  # the exact version this notebook was written for
+    commit = "52a8ff28221d3faf9394002957a64ef47c27ad3f"  # the exact version this notebook was written for
     url = "git+https://github.com/nn-from-pixels/mnist-course@" + commit
     needs = {  # course_utils' dependencies, all preinstalled on Colab
         "torch": ">=2.0",
@@ -645,22 +645,34 @@ assert after[3] < before[3] / 3 and after[2] < before[2] - 0.02
 # %% [markdown]
 # ## Exercises
 #
-# **Exercise 1.** Accuracy from raw scores: the fraction (0 to 1) of rows whose highest score is at
-# the true label.
+# **Exercise 1.** Partly right. Many of the mistakes above were close calls. *Top-k accuracy*
+# counts an image as right when its true digit is among the `k` highest scores (top-1 accuracy is
+# the plain accuracy of this chapter). Return it as a fraction from 0 to 1.
 
 # %% tags=["solution"]
-def accuracy(scores: torch.Tensor, labels: torch.Tensor) -> float:
-    """Fraction of correct predictions, as a Python float.
+def top_k_accuracy(scores: torch.Tensor, labels: torch.Tensor, k: int) -> float:
+    """Fraction of rows whose true label is among the k highest scores, as a Python float.
 
-    Hint: which class does each row predict? Comparing with labels gives one True/False per image; the mean of those, taken as numbers, is the fraction right.
-    Hint 2: argmax over the class dimension gives the predictions; .float() turns True/False into 1/0, and .item() turns a one-element tensor into a Python float.
+    Hint: for each row, find the k classes with the highest scores, then ask whether the row's label is one of them; the fraction right is a mean over the rows.
+    Hint 2: topk returns values and indices, k classes per row ([N, k]); the labels as a column [N, 1] compare with all k of them at once (broadcasting); any() over the class dimension says whether one matched.
     """
-    return (scores.argmax(dim=1) == labels).float().mean().item()
+    top = scores.topk(k, dim=1).indices                         # [N, k]
+    return (top == labels[:, None]).any(dim=1).float().mean().item()
 
 
 # %%
-check_function(accuracy, [((torch.tensor([[0.1, 2.0], [3.0, -1.0], [0.0, 1.0]]), torch.tensor([1, 0, 0])), 2 / 3),
-                          ((scores, labels), cm.diag().sum().item() / cm.sum().item())])
+def top_k_by_rank(scores: torch.Tensor, labels: torch.Tensor, k: int) -> float:
+    """The same, counted another way: the true digit's rank is how many classes score higher than it."""
+    rank = (scores > scores.gather(1, labels[:, None])).sum(dim=1)     # [N]: 0 when the true digit is first
+    return (rank < k).float().mean().item()
+
+
+toy_scores = torch.tensor([[0.1, 2.0, 1.0], [3.0, -1.0, 0.5], [0.0, 1.0, 2.0]])
+check_function(top_k_accuracy, [((toy_scores, torch.tensor([1, 2, 0]), 1), 1 / 3),
+                                ((toy_scores, torch.tensor([1, 2, 0]), 2), 2 / 3),
+                                ((scores, labels, 1), cm.diag().sum().item() / cm.sum().item()),
+                                ((scores, labels, 2), top_k_by_rank(scores, labels, 2)),
+                                ((scores, labels, 10), 1.0)])
 
 # %% [markdown]
 # **Exercise 2.** Build a confusion matrix yourself: a `[num_classes, num_classes]` tensor of
@@ -686,33 +698,40 @@ check_function(confusion_counts, [((torch.tensor([0, 1, 1, 2]), torch.tensor([0,
                                   ((labels, predictions, 10), cm)])
 
 # %% [markdown]
-# **Exercise 3.** Find the `k` most confident mistakes: the indices of the wrongly predicted
-# images, ordered from the highest confidence (softmax probability of the predicted class) down.
+# **Exercise 3.** Near misses. When the network is wrong, how often was the true digit its
+# **second** choice, the class with the second-highest score? Return that share of the mistakes,
+# from 0 to 1 (images it gets right do not count at all).
 
 # %% tags=["solution"]
-def most_confident_mistakes(scores: torch.Tensor, labels: torch.Tensor, k: int) -> torch.Tensor:
-    """Indices of the k wrong predictions with the highest confidence, most confident first.
+def second_choice_share(scores: torch.Tensor, labels: torch.Tensor) -> float:
+    """Among the rows whose highest score is not at the label, the fraction whose second-highest score is.
 
-    Hint: per image you need the confidence and the predicted class (one reduction over the probabilities gives both); then keep the indices of the wrong ones and order just those.
-    Hint 2: .max(dim=1) returns the values and their positions; .nonzero() lists where a condition holds; argsort gives positions within the tensor you sort, so map them back to image indices.
+    Hint: first keep only the mistakes; for each of them, look at the two best classes and ask whether the label is the second one.
+    Hint 2: .topk(2, dim=1) gives the two best classes per row, best first ([N, 2] indices); a boolean tensor of the wrong rows selects the mistakes; the share is a mean of booleans.
     """
-    confidence, predicted = scores.softmax(dim=1).max(dim=1)
-    wrong = (predicted != labels).nonzero().squeeze(1)
-    return wrong[confidence[wrong].argsort(descending=True)][:k]
+    first, second = scores.topk(2, dim=1).indices.unbind(dim=1)   # [N] each
+    wrong = first != labels
+    return (second[wrong] == labels[wrong]).float().mean().item()
 
 
 # %%
-check_function(most_confident_mistakes, [
-    ((torch.tensor([[5.0, 0.0], [0.0, 1.0], [0.0, 3.0], [2.0, 0.0]]), torch.tensor([1, 0, 0, 0]), 2), torch.tensor([0, 2])),
-    ((scores, labels, 12), worst)])
+def second_by_rank(scores: torch.Tensor, labels: torch.Tensor) -> float:
+    """The same from the true digit's rank: 1 class scoring higher than it means it came second."""
+    rank = (scores > scores.gather(1, labels[:, None])).sum(dim=1)     # [N]
+    return (rank[rank > 0] == 1).float().mean().item()
+
+
+check_function(second_choice_share, [
+    ((torch.tensor([[5.0, 0.0, 1.0], [0.0, 1.0, 3.0], [0.0, 3.0, 1.0], [2.0, 0.0, 1.0]]), torch.tensor([2, 0, 1, 1])), 1 / 3),
+    ((scores, labels), second_by_rank(scores, labels))])
 
 # %% [markdown]
 # **Exercise 4.** The reliability diagram above uses bins of equal width, so most images land in
 # the top bin and the lowest bins hold a few dozen, whose accuracy is mostly chance. Another choice
 # gives every bin the same number of images: sort the images by confidence and cut the sorted list
 # into `n_bins` equal parts. Write the ECE with such *equal-mass* bins (the same formula: each bin's
-# |accuracy - mean confidence|, weighted by its share of the images). Before you run the check,
-# predict: what does your function return with `n_bins=1`, and with one bin per image?
+# |accuracy - mean confidence|, weighted by its share of the images). The check also tries the two
+# extremes, one bin for all images and one bin per image: work out beforehand what they must give.
 
 # %% tags=["solution"]
 def equal_mass_ece(confidence: torch.Tensor, correct: torch.Tensor, n_bins: int) -> float:
@@ -733,6 +752,79 @@ check_function(equal_mass_ece, [
     ((torch.tensor([0.95, 0.55, 0.75, 0.65]), torch.tensor([True, False, True, True]), 2), 0.125),
     ((confidence, correct, 1), abs(correct.float().mean().item() - confidence.mean().item())),
     ((confidence, correct, len(confidence)), (correct.float() - confidence).abs().mean().item())])
+
+# %% [markdown]
+# **Exercise 5 (predict, then run).** The reliability diagram showed seed 0's network at the
+# guide's learning rate to be *under*confident: right more often than its confidence says. The
+# cell after the next one divides its test scores by a temperature **T = 2**, as the last section
+# divided by its fitted T (a T above 1 makes every softmax flatter), and measures again. Predict two things before
+# you run it: is the ECE `"higher"`, `"lower"` or `"about the same"` (within one point), and is
+# the accuracy `"higher"`, `"lower"` or `"the same"`?
+
+# %% tags=["solution"]
+def predicted_softer() -> tuple[str, str]:
+    """Your prediction, made before running the experiment: (ECE at T = 2 compared with T = 1,
+    accuracy at T = 2 compared with T = 1), each "higher", "lower", or "about the same" / "the same".
+
+    Hint: which way does a flatter softmax move the confidence, and which way was the network already off? Then ask whether dividing every score of a row by the same positive number can change which score is the largest.
+    Hint 2: the ECE measures the gap between accuracy and confidence; this network's confidence was already below its accuracy in almost every bin.
+    """
+    return "higher", "the same"
+
+
+# %% tags=["nbval-ignore-output"]
+softer_confidence, softer_predictions = (scores / 2).softmax(dim=1).max(dim=1)
+softer_correct = softer_predictions == labels
+softer_ece = expected_calibration_error(*reliability(softer_confidence, softer_correct))
+print(f"T = 1: ECE {ece:.1%}, mean confidence {confidence.mean():.1%}, accuracy {correct.float().mean():.2%}")
+print(f"T = 2: ECE {softer_ece:.1%}, mean confidence {softer_confidence.mean():.1%}, "
+      f"accuracy {softer_correct.float().mean():.2%}")
+same_answers = torch.equal(softer_predictions, predictions)
+observed = ("about the same" if abs(softer_ece - ece) < 0.01 else "higher" if softer_ece > ece else "lower",
+            "the same" if same_answers else "higher" if softer_correct.sum() > correct.sum() else "lower")
+# measured: ECE 9.7 % at T = 1 and 36.1 % at T = 2 (mean confidence 78.8 % and 52.3 %), accuracy 88.43 % both times
+assert softer_ece - ece > 0.05 and same_answers
+
+# %%
+check_function(predicted_softer, [((), observed)])
+
+# %% [markdown]
+# A flatter softmax lowers every confidence, and this network was already less confident than it
+# was right, so the gap grows. Dividing all scores of a row by the same positive number never
+# changes which one is largest, so not one answer changes: that is why a temperature can be fitted
+# after training without any cost in accuracy.
+#
+# **Exercise 6 (change the experiment).** The ECE above cut the confidences into 10 bins of equal
+# width. Change the number of bins: return seed 0's ECE on the test images (`confidence` and
+# `correct` from the reliability diagram's cell) with `n_bins` bins, using the chapter's
+# `reliability` and `expected_calibration_error`. Is the 10-bin figure a property of the network,
+# or does it move much with 5 or 20 bins?
+
+# %% tags=["solution"]
+def ece_with_bins(n_bins: int) -> float:
+    """Seed 0's expected calibration error on the test images with n_bins equal-width bins.
+
+    Hint: the two functions of the reliability section already do all the work; only the number of bins changes.
+    Hint 2: reliability takes n_bins= and returns three tensors; expected_calibration_error takes those three.
+    """
+    return expected_calibration_error(*reliability(confidence, correct, n_bins=n_bins))
+
+
+# %%
+def ece_by_masks(n_bins: int) -> float:
+    """The same, one bin at a time: the bin of a confidence c is floor(c * n_bins), the top one taking c = 1 too."""
+    bin_of = (confidence * n_bins).long().clamp(max=n_bins - 1)          # [10000], as in reliability
+    total = 0.0
+    for b in range(n_bins):
+        inside = bin_of == b
+        if inside.any():
+            total += inside.float().mean().item() * abs(correct[inside].float().mean().item()
+                                                        - confidence[inside].mean().item())
+    return total
+
+
+# the same bins and the same sums in another order: equal to float rounding
+check_function(ece_with_bins, [((n,), ece_by_masks(n)) for n in (5, 10, 20)], tol=1e-6)
 
 # %% [markdown]
 # Next: **09 · Dense vs CNN**: the guide's comparison table, measured.
