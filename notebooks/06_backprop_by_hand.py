@@ -27,7 +27,7 @@ def install_course_utils():
     import subprocess
     from importlib import invalidate_caches, metadata
 
-    commit = "ba6a6957fd865c125c12e1617e612f4def69a95a"  # the exact version this notebook was written for
+    commit = "fa13e05efe2f8c4ac86c2b6105159c0f35842542"  # the exact version this notebook was written for
     url = "git+https://github.com/nn-from-pixels/mnist-course@" + commit
     needs = {  # course_utils' dependencies, all preinstalled on Colab
         "torch": ">=2.0",
@@ -524,60 +524,73 @@ print("the two gradients agree (relative difference below 1e-4); backprop is ove
 #
 # ## Exercises
 #
-# **Exercise 1.** The output error. Given a batch of raw scores `[B, 10]` and labels `[B]`,
-# return $\delta_3 = \partial C / \partial z_3$ for the batch's mean cross-entropy, shape
-# `[B, 10]`. The check compares it with autograd's answer on random scores.
+# **Exercise 1.** The output error of 3Blue1Brown's cost. Chapter 04 compared cross-entropy with
+# the video's squared error, $C = \frac{1}{B}\sum_{\text{images}} \sum_j (\sigma(z_j) - y_j)^2$,
+# where the ten scores go through a sigmoid and $y$ is the one-hot target. Equation 1 above is
+# for cross-entropy. Work out $\delta_3 = \partial C / \partial z_3$ for this cost instead, and
+# return it for a batch of raw scores `[B, 10]` and labels `[B]`, shape `[B, 10]`, without
+# autograd. The check compares it with autograd's answer on random scores.
 
 # %% tags=["solution"]
-def output_error(scores: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """dC/dscores for C = F.cross_entropy(scores, labels) (the mean over the batch).
+def squared_error_output_error(scores: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """dC/dscores for C = mean over the batch of sum_j (sigmoid(score_j) - onehot_j)**2.
 
-    Hint: softmax probabilities minus the one-hot targets, and remember the mean over B images.
+    Hint: follow one score through the chain rule: it moves its sigmoid output by the sigmoid's slope, and that output moves the squared difference; then remember the mean over B images.
+    Hint 2: the slope of a squared difference is twice the difference; the sigmoid's slope can be written with its own output (torch.sigmoid), and F.one_hot gives the targets.
     """
-    return (torch.softmax(scores, dim=1) - F.one_hot(labels, scores.shape[1])) / len(labels)
+    a = torch.sigmoid(scores)
+    return 2 * (a - F.one_hot(labels, scores.shape[1])) * a * (1 - a) / len(labels)
 
 
 # %%
-def autograd_output_error(scores, labels):
+def autograd_output_error(cost, scores, labels):
     scores = scores.clone().requires_grad_()
-    F.cross_entropy(scores, labels).backward()
+    cost(scores, labels).backward()
     return scores.grad
+
+
+def squared_error(scores, labels):
+    """3Blue1Brown's cost, as in chapter 04: per image the sum of (sigmoid(score) - one-hot)², averaged."""
+    return (torch.sigmoid(scores) - F.one_hot(labels, scores.shape[1])).pow(2).sum(dim=1).mean()
 
 
 generator = torch.Generator().manual_seed(1)
 cases = []
 for batch, classes in ((1, 10), (4, 10), (32, 10), (5, 3)):
     s, y = torch.randn(batch, classes, generator=generator) * 3, torch.randint(classes, (batch,), generator=generator)
-    cases.append(((s, y), autograd_output_error(s, y)))
-check_function(output_error, cases, tol=1e-6)
+    cases.append(((s, y), autograd_output_error(squared_error, s, y)))
+check_function(squared_error_output_error, cases, tol=1e-6)
 
 # %% [markdown]
-# **Exercise 2.** The sigmoid's backward step. Given $\partial C / \partial a$ for the outputs
-# $a = \sigma(z)$ of a sigmoid layer and the weighted sums $z$, return $\partial C / \partial z$.
-# Use the sigmoid's own output, not autograd.
+# **Exercise 2.** The backward step of another activation. Many networks use $\tanh$ instead of
+# the sigmoid (chapter 02 drew it). Given $\partial C / \partial a$ for the outputs
+# $a = \tanh(z)$ of a tanh layer, and those **outputs** $a$ (not $z$: the forward pass kept the
+# activations, as `backward_by_hand` does), return $\partial C / \partial z$, without autograd
+# and without computing $z$.
 
 # %% tags=["solution"]
-def sigmoid_backward(grad_a: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-    """dC/dz for a = sigmoid(z), given dC/da (same shape as z).
+def tanh_backward(grad_a: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    """dC/dz for a = tanh(z), given dC/da and the outputs a (same shape).
 
-    Hint: the chain rule multiplies by the sigmoid's slope, which you can write with a = sigmoid(z) itself.
+    Hint: the chain rule multiplies by tanh's slope; as with the sigmoid's a(1 - a), that slope can be written with the output alone.
+    Hint 2: tanh' = 1 / cosh², and cosh² - sinh² = 1; divide that identity by cosh² to see the slope in terms of tanh.
     """
-    a = torch.sigmoid(z)
-    return grad_a * a * (1 - a)
+    return grad_a * (1 - a**2)
 
 
 # %%
-def autograd_sigmoid_backward(grad_a, z):
-    z = z.clone().requires_grad_()
-    torch.sigmoid(z).backward(grad_a)
+def autograd_tanh_backward(grad_a, a):
+    z = torch.atanh(a).requires_grad_()                  # the weighted sums that gave these outputs
+    torch.tanh(z).backward(grad_a)
     return z.grad
 
 
 cases = []
 for shape in ((1,), (32, 16), (4, 10)):
-    g, zz = torch.randn(shape, generator=generator), torch.randn(shape, generator=generator) * 4
-    cases.append(((g, zz), autograd_sigmoid_backward(g, zz)))
-check_function(sigmoid_backward, cases, tol=1e-6)
+    g, zz = torch.randn(shape, generator=generator), torch.randn(shape, generator=generator) * 2
+    a_out = torch.tanh(zz).double()                      # float64 so that atanh undoes tanh closely
+    cases.append(((g.double(), a_out), autograd_tanh_backward(g.double(), a_out)))
+check_function(tanh_backward, cases, tol=1e-9)
 
 # %% [markdown]
 # **Exercise 3.** The whole backward pass, for a sigmoid MLP of **any** depth (the course's
@@ -590,6 +603,7 @@ def backward_pass(model: MLP, images: torch.Tensor, labels: torch.Tensor) -> lis
     """[(dC/dW, dC/db) for each layer of model.layers], by the four backpropagation equations.
 
     Hint: keep every layer's activation on the way forward; on the way back, compute each layer's error from the next one's.
+    Hint 2: model.layers lists the linear layers, input side first (read their .weight and .bias detached); backward_by_hand's four equations hold for every layer, so one loop from the last layer to the first can apply them.
     """
     activations = [images.flatten(start_dim=1)]
     layers = model.layers
@@ -620,4 +634,67 @@ for sizes, n in (((784, 16, 16, 10), 32), ((784, 10), 8), ((784, 32, 16, 16, 10)
 check_function(backward_pass, cases, tol=1e-6)
 
 # %% [markdown]
+# **Exercise 4 (predict, then run).** The vanishing-gradient measurement above found the first
+# layer's gradient more than a thousand times smaller than the last's with five sigmoid hidden
+# layers, and less than 50 times smaller with ReLU (the ratios are printed above). Now the same five hidden layers with $\tanh$, whose slope is
+# 1 at $z = 0$ and falls off on both sides. Will the ratio last / first be `"over 1,000"`,
+# `"between 50 and 1,000"` or `"under 50"`? Write your prediction in the function below
+# **before** you run the experiment cell.
+
+# %% tags=["solution"]
+def predicted_tanh_ratio() -> str:
+    """Your prediction for last / first RMS gradient with five tanh hidden layers: "over 1,000", "between 50 and 1,000" or "under 50".
+
+    Hint: the sigmoid lost most of each step back to its slope of at most 1/4; what does a slope near 1 around z = 0 do to that loss, given that fresh weighted sums sit near 0?
+    Hint 2: compare tanh's largest slope with the sigmoid's and with ReLU's slope where a neuron is active, and ask which of the two measured networks a tanh network should resemble.
+    """
+    return "under 50"
+
+
+# %%
+tanh_rms = gradient_sizes(deep, nn.Tanh)
+tanh_ratio = (tanh_rms[-1] / tanh_rms[0]).item()
+print("five hidden layers, Tanh: RMS gradient per layer, input side first: "
+      + "  ".join(f"{v:.1e}" for v in tanh_rms) + f"   last / first: {tanh_ratio:.0f}x")
+# Measured 3.3x on both CPU settings (Sigmoid 20,262x, ReLU 7.1x): far from the answers' borders.
+assert 1.5 < tanh_ratio < 25
+observed = "over 1,000" if tanh_ratio > 1_000 else "between 50 and 1,000" if tanh_ratio > 50 else "under 50"
+
+# %%
+check_function(predicted_tanh_ratio, [((), observed)])
+
+# %% [markdown]
+# **Exercise 5 (change the experiment).** The same measurement blamed two things for the
+# shrinking: the sigmoid's slope of at most 1/4, and 16 requests adding up through small
+# starting weights. Change the width: run `gradient_sizes` for five sigmoid hidden layers of
+# `width` neurons each (instead of 16) and return the ratio last / first as a float. Does a wider
+# network, whose neurons each receive more requests, escape the vanishing gradient?
+
+# %% tags=["solution"]
+def sigmoid_gradient_ratio(width: int) -> float:
+    """RMS weight gradient of the last layer over that of the first, five sigmoid hidden layers of `width`.
+
+    Hint: the chapter's gradient_sizes already measures one network; only the layer sizes change.
+    Hint 2: the sizes tuple starts with 784, has the hidden width five times and ends with 10; the ratio is the last entry of the result over its first, as a float.
+    """
+    rms = gradient_sizes((784, *[width] * 5, 10), nn.Sigmoid)
+    return (rms[-1] / rms[0]).item()
+
+
+# %%
+wide = {width: gradient_sizes((784, width, width, width, width, width, 10), nn.Sigmoid) for width in (64, 256)}
+expected = {width: (rms[-1] / rms[0]).item() for width, rms in wide.items()}
+# The same seeded network and the same float32 kernels on both sides give the same ratio; 1e-3 (relative)
+# only allows for a learner who reduces in another order. The ratios themselves differ by nothing visible
+# between the two CPU settings (measured 46,272 and 95,918 on both).
+check_function(sigmoid_gradient_ratio, [((width,), ratio) for width, ratio in expected.items()], tol=1e-3)
+for width, ratio in expected.items():
+    print(f"five sigmoid hidden layers of {width:3}: last / first {ratio:,.0f}x")
+assert all(ratio > 1_000 for ratio in expected.values())
+
+# %% [markdown]
+# Wider layers do not rescue the sigmoid network: `nn.Linear` draws its starting weights from
+# $\pm 1/\sqrt{\text{inputs}}$, so more requests arrive through proportionally smaller weights, and
+# the $\sigma' \le 1/4$ at every layer still divides the error on each step back.
+#
 # Next: **07 · Training**: the complete training loop, epoch after epoch.
