@@ -25,7 +25,7 @@ def install_course_utils():
     import subprocess
     from importlib import invalidate_caches, metadata
 
-    commit = "ba6a6957fd865c125c12e1617e612f4def69a95a"  # the exact version this notebook was written for
+    commit = "fa13e05efe2f8c4ac86c2b6105159c0f35842542"  # the exact version this notebook was written for
     url = "git+https://github.com/nn-from-pixels/mnist-course@" + commit
     needs = {  # course_utils' dependencies, all preinstalled on Colab
         "torch": ">=2.0",
@@ -564,45 +564,71 @@ print("checked: identical weights, and the preloaded path is more than 2x faster
 # %% [markdown]
 # ## Exercises
 #
-# **Exercise 1.** Write the update that `optimizer.step()` makes for plain SGD: given a weight
-# tensor, its gradient and the learning rate, return the new weight (leave the inputs unchanged).
-# The check compares it with what `torch.optim.SGD` does.
+# **Exercise 1.** What `step()` sees without `zero_grad()`. Say `backward()` computes, batch after
+# batch, the gradients in the rows of `grads` (`[T, n]`: row `t` is the gradient of batch `t`
+# alone, `n` numbers). If the loop never clears `.grad`, what does `.grad` hold when `step()`
+# runs after each batch? Return all `T` of them as a `[T, n]` tensor. The check records a real
+# loop that forgets `zero_grad()`.
 
 # %% tags=["solution"]
-def sgd_update(weight: torch.Tensor, grad: torch.Tensor, lr: float) -> torch.Tensor:
-    """The weight after one plain SGD step.
+def piled_gradients(grads: torch.Tensor) -> torch.Tensor:
+    """Row t: what .grad holds at the step after batch t when backward() adds row t to it and nothing clears it.
 
-    Hint: where does the loss go when a weight with a positive gradient grows, so which way must it move, and how far?
-    Hint 2: build a new tensor from weight, grad and lr; an in-place -= would change the caller's weight.
+    Hint: backward() adds into .grad and nothing ever empties it: write down what it holds after the first batch, the second, the third.
+    Hint 2: keep a running total that starts at zero and collect it after each row (torch.stack makes the list one tensor), or find the one torch function that does exactly this along dim=0.
     """
-    return weight - lr * grad
+    return torch.cumsum(grads, dim=0)
 
 
 # %%
-w = torch.tensor([[0.5, -1.0], [2.0, 0.0]], requires_grad=True)
-g = torch.tensor([[0.1, -0.2], [3.0, 0.0]])
-w.grad = g.clone()
-torch.optim.SGD([w], lr=0.01).step()
-check_function(sgd_update, [((torch.tensor([1.0, -2.0]), torch.tensor([0.5, 0.5]), 0.1), torch.tensor([0.95, -2.05])),
-                            ((torch.tensor([[0.5, -1.0], [2.0, 0.0]]), g, 0.01), w.detach())])
+def record_without_zero_grad(steps=4):
+    """A loop without zero_grad(): each batch's own gradient, and what .grad held at each step."""
+    seed_everything(0)
+    net = MLP().to(device)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.01)
+    own, held = [], []
+    for t in range(steps):
+        images, labels = train_images[32 * t: 32 * (t + 1)], train_labels[32 * t: 32 * (t + 1)]
+        own.append(torch.autograd.grad(F.cross_entropy(net(images), labels), net.layer3.bias)[0])  # this batch alone
+        F.cross_entropy(net(images), labels).backward()                  # adds to .grad: no zero_grad()
+        held.append(net.layer3.bias.grad.clone())
+        optimizer.step()
+    return torch.stack(own), torch.stack(held)                            # [steps, 10] each
+
+
+own, held = record_without_zero_grad()
+check_function(piled_gradients, [((own,), held), ((torch.tensor([[1.0, -1.0], [2.0, 0.5], [-3.0, 0.5]]),),
+                                                  torch.tensor([[1.0, -1.0], [3.0, -0.5], [0.0, 0.0]]))], tol=1e-6)
 
 # %% [markdown]
-# **Exercise 2.** An epoch's batches had these average losses and these sizes (the last batch of
-# an epoch is often smaller). Return the average loss per image over the whole epoch.
+# **Exercise 2.** How many updates? The loop above made 5 × 1,875 = 9,375 steps because 60,000
+# is a multiple of 32. Return the number of `optimizer.step()` calls in `epochs` epochs over
+# `n_images` images in batches of `batch_size`, with `TensorBatches`' rule for the last batch:
+# when `drop_last` is False a last, smaller batch still gets its own step; when it is True that
+# batch is left out. The check counts the batches of real `TensorBatches`.
 
 # %% tags=["solution"]
-def epoch_average_loss(batch_losses: list[float], batch_sizes: list[int]) -> float:
-    """Average loss per image, from each batch's mean loss and size.
+def updates_in_run(n_images: int, batch_size: int, epochs: int, drop_last: bool) -> int:
+    """Number of optimizer steps in `epochs` epochs of TensorBatches over n_images images.
 
-    Hint: averaging the batch means would count a batch of 1 image as much as a batch of 32; first turn each mean back into the total it is the mean of.
-    Hint 2: the epoch's average is per image: the sum of those totals over the number of images in the whole epoch.
+    Hint: count the batches of one epoch first: how many full batches fit, and is there a leftover that gets a step of its own?
+    Hint 2: divmod(n_images, batch_size) gives the full batches and the leftover images at once; the leftover counts only when there is one and drop_last is False.
     """
-    return sum(loss * size for loss, size in zip(batch_losses, batch_sizes)) / sum(batch_sizes)
+    full, rest = divmod(n_images, batch_size)
+    per_epoch = full + (1 if rest and not drop_last else 0)
+    return epochs * per_epoch
 
 
 # %%
-check_function(epoch_average_loss, [(([2.0, 1.0], [32, 16]), 5 / 3), (([0.5], [10]), 0.5),
-                                    (([2.3, 2.2, 0.1], [32, 32, 1]), (2.3 * 32 + 2.2 * 32 + 0.1) / 65)])
+def counted_updates(n_images, batch_size, epochs, drop_last):
+    batches = TensorBatches(torch.zeros(n_images, 1), torch.zeros(n_images, dtype=torch.long),   # one number per "image"
+                            batch_size=batch_size, drop_last=drop_last)
+    return sum(1 for _ in range(epochs) for _ in batches)
+
+
+settings = [(60_000, 32, 5, False), (60_000, 128, 3, False), (60_000, 128, 3, True), (1_000, 1_000, 2, False),
+            (999, 1_000, 2, False), (999, 1_000, 2, True), (10, 3, 1, False)]
+check_function(updates_in_run, [(args, counted_updates(*args)) for args in settings])
 
 # %% [markdown]
 # **Exercise 3.** Why does a fresh Adam move every weight by about `lr`? Adam keeps two running
@@ -631,5 +657,85 @@ torch.optim.Adam([p], lr=0.001).step()
 check_function(adam_first_step, [((g, 0.001), p.detach()), ((torch.tensor([4.0, -0.25]), 0.1), torch.tensor([-0.1, 0.1]))])
 
 # %% [markdown]
+# **Exercise 4 (predict, then run).** Why did momentum beat plain SGD at the same learning rate
+# in the table above? Take one weight on a long, straight slope: its gradient is the same at
+# every step. Plain SGD moves it by lr × gradient per step. SGD with momentum 0.9 keeps a
+# velocity `v ← 0.9·v + g` (starting at 0) and moves the weight by lr × `v`. After 100 steps, how
+# many times as far has the momentum weight gone as the plain one: `1`, `2`, `10` or `100`
+# (whichever is nearest)? Write your prediction in the function below **before** you run the
+# experiment cell.
+
+# %% tags=["solution"]
+def predicted_momentum_factor() -> int:
+    """How many times as far momentum 0.9 moves a weight with a constant gradient in 100 steps as plain SGD: 1, 2, 10 or 100.
+
+    Hint: follow the velocity for a few steps with the same g each time: what does it grow towards, and how quickly does it get there compared with 100 steps?
+    Hint 2: the velocity stops growing when adding g is balanced by the 0.9 that shrinks it; solve for that velocity in units of g.
+    """
+    return 10
+
+
+# %%
+def distance_after(steps, momentum):
+    """How far torch.optim.SGD moves one weight whose gradient is always 1, at lr 0.01."""
+    w = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.SGD([w], lr=0.01, momentum=momentum)
+    for _ in range(steps):
+        w.grad = torch.ones(1)
+        optimizer.step()
+    return -w.item()
+
+
+factor = distance_after(100, 0.9) / distance_after(100, 0.0)
+print(f"after 100 steps: plain SGD moved {distance_after(100, 0.0):.3f}, momentum 0.9 moved "
+      f"{distance_after(100, 0.9):.3f}: {factor:.2f} times as far")
+# Measured 9.10 on both CPU settings (float32 sums of 100 numbers): far from the borders between the answers.
+assert 5 < factor < 20
+observed = min((1, 2, 10, 100), key=lambda answer: abs(math.log(factor / answer)))
+
+# %%
+check_function(predicted_momentum_factor, [((), observed)])
+
+# %% [markdown]
+# **Exercise 5 (change the experiment).** The fresh-Adam measurement above used one batch of 32
+# images and found that every weight with a nonzero gradient moved, and no other. Change the
+# batch: take the first `n` training images instead of 32 (the same untrained network,
+# `untrained`), make one step of a fresh `torch.optim.Adam` with lr 0.001, and return how many of
+# the 13,002 weights and biases moved. How many move for a single image, and how many for 1,000?
+
+# %% tags=["solution"]
+def weights_moved_by_adam(n: int) -> int:
+    """How many of the 13,002 numbers one step of a fresh Adam changes, for the batch of the first n training images.
+
+    Hint: the probe cell above does this for 32 images; copy the untrained network, take one batch's gradient, step, and compare before with after.
+    Hint 2: load_state_dict(untrained.state_dict()) gives a fresh copy; clone the parameters before the step and count the entries that differ after it (sum over the parameters, .item() for an int).
+    """
+    net = MLP().to(device)
+    net.load_state_dict(untrained.state_dict())
+    F.cross_entropy(net(train_images[:n]), train_labels[:n]).backward()
+    before = [p.detach().clone() for p in net.parameters()]
+    torch.optim.Adam(net.parameters(), lr=0.001).step()
+    return sum((p.detach() != b).sum().item() for p, b in zip(net.parameters(), before))
+
+
+# %%
+def weights_with_a_gradient(n):
+    """Counted without Adam: a first-layer weight gets a gradient only from a pixel that is ink in some image."""
+    inked = (train_images[:n].flatten(1) != 0).any(dim=0).sum().item()      # pixels not blank in all n images
+    everything_else = sum(p.numel() for p in untrained.parameters()) - untrained.layer1.weight.numel()
+    return 16 * inked + everything_else                                     # 16 first-layer weights per inked pixel
+
+
+expected = {n: weights_with_a_gradient(n) for n in (1, 32, 1_000)}
+check_function(weights_moved_by_adam, [((n,), moved) for n, moved in expected.items()])
+for n, moved in expected.items():
+    print(f"first {n:5,} training images: {moved:,} of 13,002 weights and biases get a gradient, and Adam moves them")
+
+# %% [markdown]
+# A fresh Adam moves exactly the weights that have a gradient, by about lr each, however small
+# that gradient is. With one image that leaves most of the first layer still, since most of its
+# 784 pixels are blank; the more images in the batch, the more pixels are ink somewhere in it and
+# the more first-layer weights move.
+#
 # Next: **08 · Evaluation**: the guide's full 20 epochs, on five seeds, and a close look at the
 # mistakes the trained network makes.
