@@ -235,7 +235,7 @@ def write_course(names: list[str] | None = None, dest: Path = COURSE) -> list[Pa
 
 
 def exercise_table(paths: list[Path] | None = None) -> str:
-    """A markdown table of the chapters' exercises: each function with the first line of its docstring, and points.
+    """A markdown table of the chapters' exercises: each function with the first paragraph of its docstring, and points.
 
     Args:
         paths: the chapters; by default every notebook in notebooks/.
@@ -252,7 +252,7 @@ def exercise_table(paths: list[Path] | None = None) -> str:
             if cell.cell_type == "code" and SOLUTION_TAG in cell.metadata.get("tags", []):
                 for node in ast.parse(cell.source).body:
                     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                        summary = (ast.get_docstring(node) or "").strip().split("\n")[0]
+                        summary = " ".join((ast.get_docstring(node) or "").strip().split("\n\n")[0].split())
                         exercises.append(f"`{node.name}`: {summary}" if summary else f"`{node.name}`")
         points = sum(c.metadata["nbgrader"].get("points", 0) for c in edition.cells if c.metadata["nbgrader"]["grade"])
         cells = [path.stem.split("_")[0], title, "<br>".join(exercises), f"{points:g}"]
