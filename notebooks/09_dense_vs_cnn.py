@@ -18,7 +18,7 @@
 # This chapter slides a filter over a digit by hand, then trains all four networks of that table,
 # counts their parameters exactly, times them on your device, like with like, and prints the table
 # the code produces next to the guide's. On the way it measures what batch normalisation does
-# inside a network, and trains a CNN past 99.4 % in 5 epochs, well under a minute on a 2-core CPU
+# inside a network, and trains a CNN past 99.4 % in 5 epochs, under a minute on a 2-core CPU
 # (its recipe passes 99.5 % on average over seeds). Then it moves digits a few pixels to test the
 # invariance claim, separates what the architecture contributes from what training on shifted
 # digits contributes, and looks inside the first convolution layer.
@@ -35,7 +35,7 @@ def install_course_utils():
     import subprocess
     from importlib import invalidate_caches, metadata
 
-    commit = "ba6a6957fd865c125c12e1617e612f4def69a95a"  # the exact version this notebook was written for
+    commit = "fa13e05efe2f8c4ac86c2b6105159c0f35842542"  # the exact version this notebook was written for
     url = "git+https://github.com/nn-from-pixels/mnist-course@" + commit
     needs = {  # course_utils' dependencies, all preinstalled on Colab
         "torch": ">=2.0",
@@ -488,7 +488,7 @@ assert fast_accuracy >= 0.994, "the fast CNN should pass 99.4 % as a single mode
 # %% [markdown]
 # Above 99.4 %, so at most 60 of the 10,000 test digits wrong, from one model trained once for 5
 # epochs; averaged over seeds the recipe passes 99.5 %. On the course's 2-core CPU the training
-# takes well under a minute when nothing else is running: `make bench` records the seconds and
+# takes under a minute when nothing else is running: `make bench` records the seconds and
 # the accuracy of three seeds in `bench/results.md`. The wall clock printed above belongs to this
 # run on this device, and grows when other programs compete for the processor; the CPU time is
 # the processor time that this notebook's threads used, summed over the threads.
