@@ -883,9 +883,19 @@ def other_seed(seed: int) -> tuple[float, float]:
 
 
 # %%
-seed_1 = evaluate(train_model(best_lr, x_fit, y_fit, seed=1), val_batches, device)[1]
-check_function(other_seed, [((1,), (seed_1, seed_1 - val_acc[best_lr])),
-                            ((0,), (val_acc[best_lr], 0.0))], tol=1e-9)
+def trained_by_hand(seed: int) -> MLP:
+    """train_model's run from seed, written out epoch by epoch with train_epoch: the same weights, bit for bit."""
+    torch.manual_seed(seed)
+    net = MLP().to(device)
+    batches = TensorBatches(x_fit, y_fit, batch_size=64, generator=torch.Generator().manual_seed(seed))
+    optimizer = torch.optim.Adam(net.parameters(), lr=best_lr)
+    for _ in range(EPOCHS):
+        train_epoch(net, batches, optimizer, device)
+    return net
+
+
+seed_2 = evaluate(trained_by_hand(2), val_batches, device)[1]
+check_function(other_seed, [((2,), (seed_2, seed_2 - val_acc[best_lr]))], tol=1e-9)
 
 # %% [markdown]
 # This is the last chapter. You have followed the learning guide from pixels to a shipped model,
