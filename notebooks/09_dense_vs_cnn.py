@@ -891,7 +891,7 @@ def predicted_match() -> tuple[str, str]:
     return "same", "different"
 
 
-# %%
+# %% tags=["nbval-ignore-output"]
 one = test_images[:1]                                            # [1, 1, 28, 28], the 7: blank border, nothing lost
 moved = shift_images(one, 1, 0)                                  # 1 pixel to the right
 with torch.no_grad():
@@ -903,6 +903,7 @@ after_pool = (pooled_moved - shift_images(pooled, 1, 0))[..., 1:].abs().max().it
 print(f"largest difference from the moved maps: after conv1 + ReLU {after_conv:.2g}, after the max-pool {after_pool:.2f}"
       f" (the maps' largest value: {maps.max().item():.2f})")
 observed = ("same" if after_conv < 1e-4 else "different", "same" if after_pool < 1e-4 else "different")
+# measured: after the convolution 0 on both CPU settings; after the pool 1.09 and 1.12 (trained filters differ slightly)
 assert after_conv < 1e-4 and after_pool > 0.1, "equal to rounding after the convolution, far apart after the pool"
 
 # %%
