@@ -71,7 +71,7 @@ def test_digit_canvas(open_chapter):
         page.mouse.move(pad["x"] + x * pad["width"], pad["y"] + y * pad["height"], steps=15)
     page.mouse.up()
     state = wait_for(root, "s.ink > 0 && s.lit > 0 && s.values.every(v => v.endsWith('%'))"
-                           " && /^The network says \\d/.test(s.message)")
+                           " && /^The [A-Za-z ]+ says \\d/.test(s.message)")
     assert SAYS_A_DIGIT.match(state["message"]), state["message"]
     assert len(state["values"]) == len(state["widths"]) == 10 and 99 <= sum(state["widths"]) <= 101, state
     assert state["lit"] > 20, "the 28x28 preview shows the stroke"
